@@ -1,0 +1,36 @@
+# The whole set-up is `make run` (pipeline on the bundled samples) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+RAW    ?= data/raw
+OUT    ?= data/curated
+
+.PHONY: install run test eval bench dictionary clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/newsflow run $(RAW) --curated $(OUT)
+	$(BIN)/newsflow query --curated $(OUT) \
+	  "SELECT published_month, count(*) AS articles, sum(word_count) AS words, \
+	          string_agg(DISTINCT source_format, ',' ORDER BY source_format) AS formats \
+	   FROM articles GROUP BY ALL ORDER BY published_month"
+
+test: install
+	$(BIN)/python -m pytest -q
+
+eval: install
+	$(BIN)/newsflow eval all
+
+dictionary: install
+	$(BIN)/newsflow dictionary --write README.md
+
+clean:
+	rm -rf $(OUT) .pytest_cache

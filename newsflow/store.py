@@ -1,0 +1,235 @@
+"""The curated folder: versioned Parquet snapshots behind stable paths, switched atomically.
+
+    OUT/articles -> current/articles            (relative links, made once)
+    OUT/current  -> .versions/<run_id>          (replaced atomically by each run that publishes)
+    OUT/.versions/<run_id>/<table>/[published_month=YYYY-MM/]part-<run_id>-<n>.parquet
+    OUT/.versions/<run_id>/_state/files/part-<run_id>.parquet   (raw files already processed)
+    OUT/newsflow.duckdb                          (one view per table; replaced atomically)
+    OUT/_runs/<run_id>/                          (validation results and summary of every run, published or not)
+
+A run stages a new version next to the current one: earlier Parquet files are hard-linked (never rewritten),
+new rows go to new files, tables recomputed from all rows (entities, runs) are written whole. Readers of
+`OUT/<table>/**/*.parquet` see the old snapshot or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from newsflow.schema import PARTITION_COLUMN, PARTITIONED, TABLES
+
+VERSIONS = ".versions"
+CURRENT = "current"
+STATE_FILES = "_state/files"
+DB_NAME = "newsflow.duckdb"
+FILES_SCHEMA = pa.schema([("source_path", pa.string()), ("raw_sha256", pa.string()), ("run_id", pa.string())])
+# Tables rewritten whole by every run; the others only ever gain files.
+REWRITTEN = {"entities"}
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+@dataclass
+class PriorState:
+    """What earlier runs published, as far as a new run needs it."""
+
+    files: set[tuple[str, str]]  # (source_path, raw_sha256) already processed
+    article_keys: pa.Table  # article_id, content_sha256, body_sha256
+    quarantine_keys: set[tuple[str, int | None, str]]
+
+
+class CuratedStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    # --- reading ------------------------------------------------------------------------------------------------
+    @property
+    def current(self) -> Path | None:
+        link = self.root / CURRENT
+        return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+    def files_of(self, table: str, version: Path | None = None) -> list[Path]:
+        version = version or self.current
+        if version is None or not (version / table).is_dir():
+            return []
+        return sorted((version / table).rglob("*.parquet"))
+
+    def read(self, table: str, columns: list[str] | None = None, version: Path | None = None) -> pa.Table:
+        files = self.files_of(table, version)
+        schema = TABLES[table] if table in TABLES else FILES_SCHEMA
+        if columns:
+            schema = pa.schema([schema.field(c) for c in columns])
+        if not files:
+            return schema.empty_table()
+        return pa.concat_tables([pq.read_table(f, columns=columns, schema=schema if not columns else None).select(schema.names).cast(schema) for f in files])
+
+    def prior_state(self) -> PriorState:
+        files = self.read(STATE_FILES)
+        articles = self.read("articles", ["article_id", "content_sha256", "body_sha256"])
+        quarantined = self.read("quarantine", ["source_path", "source_record", "raw_sha256"])
+        return PriorState(
+            files=set(zip(files.column("source_path").to_pylist(), files.column("raw_sha256").to_pylist())),
+            article_keys=articles,
+            quarantine_keys=set(zip(*(quarantined.column(c).to_pylist() for c in quarantined.column_names))),
+        )
+
+    def lock(self) -> "RunLock":
+        return RunLock(self.root)
+
+    # --- writing ------------------------------------------------------------------------------------------------
+    def stage(self, run_id: str) -> "Staging":
+        self.root.mkdir(parents=True, exist_ok=True)
+        for name in list(TABLES):
+            link = self.root / name
+            if link.exists() and not link.is_symlink():
+                raise StoreError(f"{link} is a real folder, not newsflow's link into {CURRENT}/; move it away or choose another --curated folder")
+        return Staging(self, run_id)
+
+
+class RunLock:
+    """One run at a time per curated folder."""
+
+    def __init__(self, root: Path):
+        self.path = Path(root) / ".lock"
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, "w")
+        try:
+            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._fh.close()
+            raise StoreError(f"another newsflow run is publishing to {self.path.parent}; wait for it to finish") from None
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self._fh, fcntl.LOCK_UN)
+        self._fh.close()
+
+
+class Staging:
+    """A version being built; invisible to readers until `commit`."""
+
+    def __init__(self, store: CuratedStore, run_id: str):
+        self.store = store
+        self.run_id = run_id
+        self.final = store.root / VERSIONS / run_id
+        self.path = store.root / VERSIONS / f"{run_id}.partial"
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        self.path.mkdir(parents=True)
+        self._parts: dict[str, int] = {}
+        previous = store.current
+        if previous is not None:
+            for table in [*TABLES, STATE_FILES]:
+                if table in REWRITTEN:
+                    continue
+                for src in store.files_of(table, previous):
+                    dst = self.path / src.relative_to(previous)
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    os.link(src, dst)
+
+    def write(self, table: str, data: pa.Table) -> int:
+        """Add rows to a table of this version (a new file per call, per partition). Returns rows written."""
+        if data.num_rows == 0:
+            return 0
+        schema = TABLES[table] if table in TABLES else FILES_SCHEMA
+        n = self._parts.get(table, 0)
+        self._parts[table] = n + 1
+        name = f"part-{self.run_id}-{n:05d}.parquet"
+        if table in PARTITIONED:
+            months = data.column(PARTITION_COLUMN).to_pylist()
+            body = data.drop_columns([PARTITION_COLUMN]).select(schema.names).cast(schema)
+            for month in sorted(set(months)):
+                mask = pa.array([m == month for m in months])
+                self._write_file(self.path / table / f"{PARTITION_COLUMN}={month}" / name, body.filter(mask))
+        else:
+            self._write_file(self.path / table / name, data.select(schema.names).cast(schema))
+        return data.num_rows
+
+    def replace(self, table: str, data: pa.Table) -> None:
+        """Write a table whole (tables recomputed from all rows)."""
+        shutil.rmtree(self.path / table, ignore_errors=True)
+        self._parts.pop(table, None)
+        self.write(table, data)
+
+    @staticmethod
+    def _write_file(path: Path, table: pa.Table) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path, compression="zstd")
+
+    def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
+        return self.store.read(table, columns, version=self.path)
+
+    def row_count(self, table: str) -> int:
+        return sum(pq.ParquetFile(f).metadata.num_rows for f in self.store.files_of(table, self.path))
+
+    def commit(self, keep_versions: int = 1) -> Path:
+        """Make this version current in one atomic step, then refresh the DuckDB views and drop old versions."""
+        for table, schema in TABLES.items():
+            if not self.store.files_of(table, self.path):
+                # Every table has at least one file, so globs and views work on an empty table.
+                target = self.path / table / (f"{PARTITION_COLUMN}=unknown" if table in PARTITIONED else "")
+                target.mkdir(parents=True, exist_ok=True)
+                pq.write_table(schema.empty_table(), target / "part-empty.parquet", compression="zstd")
+        os.rename(self.path, self.final)
+        root = self.store.root
+        tmp_link = root / f".{CURRENT}.{self.run_id}"
+        if tmp_link.is_symlink():
+            tmp_link.unlink()
+        os.symlink(os.path.join(VERSIONS, self.run_id), tmp_link)
+        os.replace(tmp_link, root / CURRENT)
+        for table in TABLES:
+            link = root / table
+            if not link.is_symlink():
+                os.symlink(os.path.join(CURRENT, table), link)
+        write_duckdb_views(root)
+        self._drop_old_versions(keep_versions)
+        return self.final
+
+    def abort(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def _drop_old_versions(self, keep: int) -> None:
+        versions = self.store.root / VERSIONS
+        current = self.store.current
+        done = sorted((p for p in versions.iterdir() if p.is_dir() and not p.name.endswith(".partial") and p != current), key=lambda p: p.name)
+        for old in done[: max(0, len(done) - keep)]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def write_duckdb_views(root: Path) -> Path:
+    """OUT/newsflow.duckdb with one view per table over the stable Parquet paths (absolute: DuckDB resolves
+    relative paths against the client's working directory, not the database file)."""
+    root = Path(root).resolve()
+    tmp = root / f".{DB_NAME}.tmp"
+    if tmp.exists():
+        tmp.unlink()
+    con = duckdb.connect(str(tmp))
+    try:
+        for table in TABLES:
+            glob = (root / table).as_posix() + "/**/*.parquet"
+            con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{glob}', hive_partitioning = true)")
+    finally:
+        con.close()
+    os.replace(tmp, root / DB_NAME)
+    return root / DB_NAME
+
+
+def save_run_record(root: Path, run_id: str, name: str, content: str | dict) -> Path:
+    folder = Path(root) / "_runs" / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(content if isinstance(content, str) else json.dumps(content, indent=1, default=str))
+    return path

@@ -1,0 +1,423 @@
+"""Readers: the bytes of one raw file in, `RawArticle`s and `Rejection`s out. Pure: no file system access.
+
+Every supported format may also be gzipped (`x.jsonl.gz`). One bad record never costs the good ones beside it.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import re
+import zlib
+from datetime import datetime, timedelta, timezone
+
+from dateutil import parser as dateparser
+
+from transforms import text as textmod
+from transforms.records import ParseResult, RawArticle, Rejection
+
+FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".html": "html", ".htm": "html"}
+MIN_YEAR = 1900
+
+
+def sha256(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def format_of(path: str) -> tuple[str | None, bool]:
+    """(format, gzipped) from a file name; format None when unsupported."""
+    lower = path.lower()
+    gz = lower.endswith(".gz")
+    if gz:
+        lower = lower[:-3]
+    for ext, fmt in FORMATS.items():
+        if lower.endswith(ext):
+            return fmt, gz
+    return None, gz
+
+
+def parse_file(path: str, data: bytes, now: datetime, day_first: bool = False) -> ParseResult:
+    """Parse one raw file. `path` is relative to RAW; `now` bounds plausible dates."""
+    raw_sha = sha256(data)
+    fmt, gz = format_of(path)
+
+    def reject(reason: str, detail: str, record: int | None = None, sha: str = raw_sha) -> ParseResult:
+        return ParseResult(rejections=[Rejection(path, record, reason, detail, sha)])
+
+    if fmt is None:
+        return reject("unsupported_format", f"no reader for {path.rsplit('/', 1)[-1]!r}; supported: {', '.join(sorted(FORMATS))} (optionally .gz)")
+    if gz:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            return reject("bad_gzip", f"cannot decompress: {exc}")
+    try:
+        text = textmod.decode_bytes(data)
+    except textmod.DecodeError as exc:
+        return reject(exc.reason, exc.detail)
+    reader = _READERS[fmt]
+    ctx = _Context(path, fmt, raw_sha, now, day_first)
+    try:
+        reader(text, ctx)
+    except _FileError as exc:
+        ctx.result.rejections.append(Rejection(path, exc.record, exc.reason, exc.detail, raw_sha))
+    return ctx.result
+
+
+class _FileError(Exception):
+    def __init__(self, reason: str, detail: str, record: int | None = None):
+        super().__init__(detail)
+        self.reason, self.detail, self.record = reason, detail, record
+
+
+class _Context:
+    def __init__(self, path: str, fmt: str, raw_sha: str, now: datetime, day_first: bool):
+        self.path, self.fmt, self.raw_sha, self.now, self.day_first = path, fmt, raw_sha, now, day_first
+        self.result = ParseResult()
+
+    def reject(self, record: int | None, reason: str, detail: str, raw: str | None = None) -> None:
+        sha = sha256(raw) if raw is not None else self.raw_sha
+        self.result.rejections.append(Rejection(self.path, record, reason, detail, sha))
+
+    def add(self, record: int, fields: dict, raw: str | None = None) -> None:
+        """Validate and add one article from already extracted fields; a bad record becomes a rejection."""
+        body = textmod.normalize(fields.get("body") or "")
+        title = textmod.normalize_inline(fields.get("title")) or ""
+        if not body:
+            self.reject(record, "no_body", "the record has no article text" + (f" (title {title!r})" if title else ""), raw)
+            return
+        try:
+            published = self.date(fields.get("published_at"), "published_at")
+            updated = self.date(fields.get("updated_at"), "updated_at")
+        except _FileError as exc:
+            self.reject(record, exc.reason, exc.detail, raw)
+            return
+        self.result.articles.append(
+            RawArticle(
+                source_path=self.path,
+                source_record=record,
+                source_format=self.fmt,
+                title=title,
+                body=body,
+                caption=textmod.normalize_inline(fields.get("caption")),
+                image_credit=textmod.normalize_inline(fields.get("image_credit")),
+                authors=split_authors(fields.get("authors")),
+                published_at=published,
+                updated_at=updated,
+                url=textmod.normalize_inline(fields.get("url")),
+                publisher=textmod.normalize_inline(fields.get("publisher")),
+                language=_language_code(fields.get("language")),
+            )
+        )
+
+    def date(self, value, name: str) -> datetime | None:
+        try:
+            parsed = parse_timestamp(value, self.day_first)
+        except ValueError as exc:
+            raise _FileError("bad_date", f"{name}: {exc}") from None
+        if parsed is not None and (parsed.year < MIN_YEAR or parsed > self.now.replace(microsecond=0) + _ONE_DAY):
+            raise _FileError("implausible_date", f"{name} {parsed.isoformat()} is before {MIN_YEAR} or after the run")
+        return parsed
+
+
+_ONE_DAY = timedelta(days=1)
+_YEAR = re.compile(r"(?<!\d)(1[0-9]|2[0-9])\d\d(?!\d)")
+
+
+def parse_timestamp(value, day_first: bool = False) -> datetime | None:
+    """A date or timestamp in any common form to an aware UTC datetime; naive values are taken as UTC.
+
+    Raises ValueError for values that are not dates, and for dates without a year (never filled in from today).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a date")
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > 1e11 else value
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        s = str(value).strip()
+        if not s:
+            return None
+        if re.fullmatch(r"\d{9,13}", s):
+            return parse_timestamp(int(s))
+        if not _YEAR.search(s):
+            raise ValueError(f"{s!r} has no four-digit year")
+        try:
+            dt = dateparser.parse(s, dayfirst=day_first, fuzzy=False)
+        except (ValueError, OverflowError, dateparser.ParserError) as exc:
+            raise ValueError(f"{s!r} is not a date ({exc})") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+_AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||\band\b|&)\s*")
+
+
+def split_authors(value) -> tuple[str, ...]:
+    """Author field (string or list) to a tuple of names; `By` prefixes removed, order kept, duplicates dropped."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, (list, tuple)) else [value]
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("name")
+        if item is None:
+            continue
+        line = textmod.normalize_inline(str(item)) or ""
+        line = re.sub(r"^by\s+", "", line, flags=re.I)
+        parts = _AUTHOR_SPLIT.split(line)
+        if len(parts) == 1 and line.count(",") >= 1:
+            comma_parts = [p.strip() for p in line.split(",")]
+            if all(len(p.split()) >= 2 for p in comma_parts):
+                parts = comma_parts
+        for part in parts:
+            part = part.strip(" ,")
+            if part and part.lower() not in {"none", "null", "n/a", "unknown"} and part not in names:
+                names.append(part)
+    return tuple(names)
+
+
+def _language_code(value) -> str | None:
+    if not value or not isinstance(value, str):
+        return None
+    code = value.strip().lower().replace("_", "-").split("-")[0]
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+# --- record formats (JSON, JSON Lines, CSV) ----------------------------------------------------------------------
+
+_KEYS = {
+    "title": ("title", "headline"),
+    "body": ("text", "body", "maintext", "content", "article"),
+    "authors": ("authors", "author", "byline"),
+    "published_at": ("published_at", "date", "date_publish", "published", "pubdate", "publish_date"),
+    "updated_at": ("updated_at", "date_modify", "modified", "date_modified"),
+    "url": ("url", "link"),
+    "publisher": ("publisher", "source_domain", "source"),
+    "language": ("language", "lang"),
+    "caption": ("caption",),
+    "image_credit": ("image_credit",),
+}
+
+
+def _fields_from_mapping(obj: dict) -> dict:
+    lowered = {str(k).strip().lower(): v for k, v in obj.items()}
+    fields = {}
+    for name, keys in _KEYS.items():
+        for key in keys:
+            value = lowered.get(key)
+            if value is not None and value != "" and value != []:
+                fields[name] = value
+                break
+    for name in ("title", "body", "url", "publisher", "caption", "image_credit"):
+        if name in fields and not isinstance(fields[name], str):
+            fields[name] = str(fields[name]) if not isinstance(fields[name], (dict, list)) else None
+    return fields
+
+
+def _read_jsonl(text: str, ctx: _Context) -> None:
+    for index, line in enumerate(text.split("\n")):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            ctx.reject(index, "malformed_record", f"line {index + 1}: invalid JSON ({exc.msg} at column {exc.colno})", line)
+            continue
+        _add_object(obj, index, ctx, line)
+
+
+def _read_json(text: str, ctx: _Context) -> None:
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _FileError("malformed_file", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if isinstance(obj, dict):
+        for key in ("articles", "items", "data", "records"):
+            if isinstance(obj.get(key), list):
+                obj = obj[key]
+                break
+    records = obj if isinstance(obj, list) else [obj]
+    for index, item in enumerate(records):
+        _add_object(item, index, ctx, json.dumps(item, sort_keys=True, ensure_ascii=False))
+
+
+def _add_object(obj, index: int, ctx: _Context, raw: str) -> None:
+    if not isinstance(obj, dict):
+        ctx.reject(index, "malformed_record", f"record {index} is a JSON {type(obj).__name__}, not an object", raw)
+        return
+    ctx.add(index, _fields_from_mapping(obj), raw)
+
+
+def _read_csv(text: str, ctx: _Context) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise _FileError("malformed_file", "the CSV file has no header row") from None
+    except csv.Error as exc:
+        raise _FileError("malformed_file", f"the CSV header does not parse: {exc}") from None
+    header = [h.strip().lower() for h in header]
+    if not any(h in _KEYS["body"] for h in header):
+        raise _FileError("malformed_file", f"no body column: the header has {header}, expected one of {list(_KEYS['body'])}")
+    index = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise _FileError("malformed_file", f"CSV parse error after row {index}: {exc}; the rows before it were read", index) from None
+        raw = ",".join(row)
+        if not any(cell.strip() for cell in row):
+            index += 1
+            continue
+        if len(row) != len(header):
+            ctx.reject(index, "malformed_record", f"row {index} has {len(row)} fields, the header has {len(header)}", raw)
+        else:
+            ctx.add(index, _fields_from_mapping(dict(zip(header, row))), raw)
+        index += 1
+
+
+# --- plain text ----------------------------------------------------------------------------------------------------
+
+_NUMERIC_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
+_WORDY_DATE = re.compile(r"^(?:[A-Z][a-z]+,? )?(?:[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8} \d{4})(?:,? \d{1,2}:\d{2}(?: ?[AaPp]\.?[Mm]\.?)?(?: [A-Z]{2,4})?)?$")
+_UPDATED = re.compile(r"^(?:Updated|Last updated|Modified)\s*:?\s*(.*)$", re.I)
+_CREDIT = re.compile(r"^(?P<caption>.+?)\s*\((?P<credit>[^()]{3,200})\)\s*$")
+_CREDIT_WORDS = re.compile(r"/|\bvia\b|Getty|Images|Photo|Reuters|AP\b|AFP|Courtesy|Shutterstock|EPA|Bloomberg|Press|Pool", re.I)
+_NAME = r"[A-Z][\w'’.-]*(?: (?:[A-Z][\w'’.-]*|de|van|von|der|da|del|la|le|bin|al-\w+))*"
+_BYLINE = re.compile(rf"^(?:By:? )?{_NAME}(?:(?:,| and| &) {_NAME})*$")
+
+
+def _is_date_line(line: str) -> bool:
+    return bool(_NUMERIC_DATE.match(line) or _WORDY_DATE.match(line))
+
+
+def _read_txt(text: str, ctx: _Context) -> None:
+    lines = text.split("\n")
+    nonblank = [i for i, line in enumerate(lines) if line.strip()]
+    if not nonblank:
+        raise _FileError("empty_file", "the file holds only white space")
+    first = nonblank[0]
+    title = lines[first]
+    fields: dict = {"title": clean_headline(title)}
+    pos = first + 1
+    following = [i for i in nonblank if i > first]
+    if following and lines[following[0]].strip() == title.strip():
+        pos = _read_scrape_header(lines, following[0] + 1, fields)
+    else:
+        # A plain headline-first file may still carry a "By ..." line or a date line before the body.
+        pos = _read_light_header(lines, pos, fields)
+    fields["body"] = "\n".join(lines[pos:])
+    ctx.add(0, fields)
+
+
+def _next_nonblank(lines: list[str], pos: int) -> int:
+    while pos < len(lines) and not lines[pos].strip():
+        pos += 1
+    return pos
+
+
+def _read_scrape_header(lines: list[str], pos: int, fields: dict) -> int:
+    """Caption (credit), byline, date, `Updated:` date after a repeated headline, in that order, each optional."""
+    pos = _next_nonblank(lines, pos)
+    if pos < len(lines):
+        m = _CREDIT.match(lines[pos])
+        if m and _CREDIT_WORDS.search(m.group("credit")) and not _is_date_line(lines[pos]):
+            fields["caption"], fields["image_credit"] = m.group("caption"), m.group("credit")
+            pos = _next_nonblank(lines, pos + 1)
+    return _read_light_header(lines, pos, fields, allow_bare_byline=True)
+
+
+def _read_light_header(lines: list[str], pos: int, fields: dict, allow_bare_byline: bool = False) -> int:
+    start = pos
+    pos = _next_nonblank(lines, pos)
+    if pos < len(lines):
+        line = lines[pos]
+        is_byline = _BYLINE.match(line) and len(line.split()) <= 12 and (allow_bare_byline or line.lower().startswith("by "))
+        if is_byline and not _is_date_line(line) and not _UPDATED.match(line):
+            fields["authors"] = line
+            pos = _next_nonblank(lines, pos + 1)
+    if pos < len(lines) and _is_date_line(lines[pos]):
+        fields["published_at"] = lines[pos]
+        pos = _next_nonblank(lines, pos + 1)
+    if pos < len(lines):
+        m = _UPDATED.match(lines[pos])
+        if m:
+            rest = m.group(1).strip()
+            if rest and _is_date_line(rest):
+                fields["updated_at"] = rest
+                pos += 1
+            elif not rest:
+                nxt = _next_nonblank(lines, pos + 1)
+                if nxt < len(lines) and _is_date_line(lines[nxt]):
+                    fields["updated_at"] = lines[nxt]
+                    pos = nxt + 1
+    return pos if pos != _next_nonblank(lines, start) else start
+
+
+_ABBREV_END = re.compile(r"(?:\b[A-Z]\.(?:[A-Z]\.)+|\b(?:Inc|Jr|Sr|Co|Corp|Ltd|St|Dr|Mr|Mrs|Ms|Gov|Sen|Rep|Gen|No|vs|etc)\.)$")
+
+
+def clean_headline(line: str) -> str:
+    """A headline without the sentence period some exports append (`Trump wins Iowa.`), nor dangling `;`/`:`."""
+    title = line.strip()
+    title = re.sub(r"\s*[;:,]$", "", title)
+    if title.endswith("...") or title.endswith("…"):
+        return title
+    m = re.match(r"^(.*\S)\.([’'\"”]?)$", title)
+    if m and not _ABBREV_END.search(m.group(1) + "."):
+        title = m.group(1) + m.group(2)
+    return title
+
+
+# --- HTML ----------------------------------------------------------------------------------------------------------
+
+_META = re.compile(r"<meta\s+[^>]*?(?:property|name|itemprop)\s*=\s*[\"'](?P<key>[^\"']+)[\"'][^>]*?>", re.I | re.S)
+_CONTENT = re.compile(r"content\s*=\s*(?:\"(?P<a>[^\"]*)\"|'(?P<b>[^']*)')", re.I | re.S)
+_TIME_KEYS = {
+    "published_at": ("article:published_time", "datepublished", "og:published_time", "pubdate", "date", "dc.date"),
+    "updated_at": ("article:modified_time", "datemodified", "og:updated_time", "last-modified"),
+}
+
+
+def _read_html(text: str, ctx: _Context) -> None:
+    import trafilatura  # heavy import, only needed for HTML
+
+    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, include_tables=False, deduplicate=False)
+    if doc is None:
+        raise _FileError("no_body", "no main text found in the page")
+    meta = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    metas: dict[str, str] = {}
+    for m in _META.finditer(text):
+        c = _CONTENT.search(m.group(0))
+        if c:
+            metas.setdefault(m.group("key").lower(), c.group("a") if c.group("a") is not None else c.group("b"))
+    fields = {
+        "title": meta.get("title"),
+        "body": meta.get("text"),
+        "authors": meta.get("author"),
+        "url": meta.get("url"),
+        "publisher": meta.get("sitename") or meta.get("hostname"),
+        "published_at": next((metas[k] for k in _TIME_KEYS["published_at"] if metas.get(k)), meta.get("date")),
+        "updated_at": next((metas[k] for k in _TIME_KEYS["updated_at"] if metas.get(k)), None),
+        "language": meta.get("language"),
+    }
+    if isinstance(fields["authors"], str):
+        fields["authors"] = fields["authors"].split(";")
+    ctx.add(0, fields)
+
+
+_READERS = {"txt": _read_txt, "jsonl": _read_jsonl, "json": _read_json, "csv": _read_csv, "html": _read_html}

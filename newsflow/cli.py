@@ -116,5 +116,18 @@ def dictionary(write: Optional[Path] = typer.Option(None, "--write", help="Repla
     console.print(f"updated the data dictionary in {write}")
 
 
+@app.command("eval")
+def eval_(
+    task: str = typer.Argument("all", help="ner, dates, quotes, events, articles or all."),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
+    corpora: Optional[Path] = typer.Option(None, "--corpora", help="Corpora folder [default: ../shared/corpora]."),
+) -> None:
+    """Run the real pipeline over annotated news and print precision, recall and F1."""
+    from newsflow.evaluation.runner import main
+
+    settings = Settings.from_env(corpora_dir=corpora, progress=False)
+    raise typer.Exit(main(task, json_path, settings, console))
+
+
 if __name__ == "__main__":
     app()

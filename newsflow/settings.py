@@ -25,6 +25,8 @@ class Settings:
     keep_versions: int = 1
     # Numeric dates such as 03/04/2021 in raw records are read month-first (the page-scrape convention).
     day_first: bool = False
+    # Annotated corpora for `newsflow eval` (read in place, never copied).
+    corpora_dir: Path = Path("../shared/corpora")
     # Show a progress bar on long runs.
     progress: bool = True
 

@@ -88,6 +88,8 @@ class Gate:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        for name in ("great_expectations", "great_expectations.data_context.types.base"):
+            logging.getLogger(name).setLevel(logging.ERROR)  # GX sets INFO on some of its loggers at import
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         source = context.data_sources.add_pandas("newsflow")

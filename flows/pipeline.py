@@ -27,6 +27,7 @@ class RunSummary:
     rows: dict = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     quarantine_reasons: dict = field(default_factory=dict)
+    excluded: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -40,7 +41,8 @@ def newsflow_run(settings: Settings, on_progress: Callable[[int, int], None] | N
     run_id = new_run_id(started_at)
     store = CuratedStore(settings.curated_dir)
     gate = Gate()
-    files = tasks.discover_raw_files(settings.raw_dir)
+    discovery = tasks.discover_raw_files(settings.raw_dir, settings.exclude)
+    files = discovery.files
     with store.lock():
         state = tasks.load_published_state(store, run_id, started_at)
         staging = store.stage(run_id)
@@ -72,5 +74,6 @@ def newsflow_run(settings: Settings, on_progress: Callable[[int, int], None] | N
         rows=state.rows,
         failures=[str(f) for f in state.report.failures],
         quarantine_reasons=reasons,
+        excluded=discovery.excluded,
         seconds=(datetime.now(timezone.utc) - started_at).total_seconds(),
     )

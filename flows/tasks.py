@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -51,21 +52,32 @@ class RunState:
     report: GateReport = field(default_factory=GateReport)
 
 
+@dataclass
+class Discovery:
+    files: list[RawFile]
+    excluded: list[str]
+
+
 @pipeline_task(name="discover-raw-files")
-def discover_raw_files(raw_dir: Path) -> list[RawFile]:
-    """Every file under RAW, recursively, in a stable order; hidden files and folders are skipped."""
+def discover_raw_files(raw_dir: Path, exclude: tuple[str, ...]) -> Discovery:
+    """Every file under RAW, recursively, in a stable order; hidden files and folders are skipped, and file names
+    matching an `exclude` pattern (README, LICENSE, Markdown by default) are counted but not read."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist or is not a folder")
-    found = []
-    for dirpath, dirnames, filenames in os.walk(raw_dir):
+    found, excluded = [], []
+    for dirpath, dirnames, filenames in os.walk(raw_dir, followlinks=True):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             if name.startswith("."):
                 continue
             path = Path(dirpath) / name
-            found.append(RawFile(path.relative_to(raw_dir).as_posix(), path.stat().st_size))
-    return sorted(found, key=lambda f: f.rel_path)
+            rel = path.relative_to(raw_dir).as_posix()
+            if any(fnmatch.fnmatch(name.lower(), pattern.lower()) for pattern in exclude):
+                excluded.append(rel)
+                continue
+            found.append(RawFile(rel, path.stat().st_size))
+    return Discovery(sorted(found, key=lambda f: f.rel_path), sorted(excluded))
 
 
 @pipeline_task(name="load-published-state")

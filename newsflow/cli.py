@@ -32,10 +32,11 @@ def run(
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker processes for NLP [default: 1]."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="spaCy batch size [default: 64]."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar [default: on]."),
+    exclude: Optional[list[str]] = typer.Option(None, "--exclude", help="File name pattern to skip (repeatable) [default: README*, LICENSE*, *.md]."),
 ) -> None:
     """Process every supported file under RAW and publish validated tables under --curated."""
     try:
-        settings = Settings.from_env(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, workers=workers, batch_size=batch_size, progress=progress)
+        settings = Settings.from_env(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, workers=workers, batch_size=batch_size, progress=progress, exclude=tuple(exclude) if exclude else None)
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)
@@ -55,6 +56,7 @@ def print_summary(summary, settings: Settings) -> None:
     table.add_column("value", justify="right")
     rows = [
         ("files seen", summary.files_seen),
+        ("files excluded (README, LICENSE, *.md)", len(summary.excluded)),
         ("files new", summary.files_new),
         ("articles written", summary.articles_written),
         ("exact duplicates merged", summary.duplicates_merged),

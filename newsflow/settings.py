@@ -27,6 +27,8 @@ class Settings:
     day_first: bool = False
     # Annotated corpora for `newsflow eval` (read in place, never copied).
     corpora_dir: Path = Path("../shared/corpora")
+    # File names (glob patterns) under RAW that are documentation, not articles; skipped and counted.
+    exclude: tuple[str, ...] = ("README*", "LICENSE*", "*.md")
     # Show a progress bar on long runs.
     progress: bool = True
 
@@ -55,6 +57,8 @@ def _coerce(name: str, type_name: str, raw: str):
             if value < 0:
                 raise ValueError("must not be negative")
             return value
+        if kind.startswith("tuple"):
+            return tuple(p.strip() for p in raw.split(",") if p.strip())
         if kind == "bool":
             lowered = raw.strip().lower()
             if lowered in {"1", "true", "yes", "on"}:

@@ -371,6 +371,9 @@ def _read_light_header(lines: list[str], pos: int, fields: dict, allow_bare_byli
 _ABBREV_END = re.compile(r"(?:\b[A-Z]\.(?:[A-Z]\.)+|\b(?:Inc|Jr|Sr|Co|Corp|Ltd|St|Dr|Mr|Mrs|Ms|Gov|Sen|Rep|Gen|No|vs|etc)\.)$")
 
 
+_SENTENCE_BREAK = re.compile(r"\b(?!(?:Gov|Rep|Sen|St|Dr|Mr|Mrs|Ms|Gen|Jr|Sr|Inc|Corp|Co|vs)\.)\w*[a-z]{2}\. [A-Z]")
+
+
 def clean_headline(line: str) -> str:
     """A headline without the sentence period some exports append (`Trump wins Iowa.`), nor dangling `;`/`:`."""
     title = line.strip()
@@ -378,7 +381,9 @@ def clean_headline(line: str) -> str:
     if title.endswith("...") or title.endswith("…"):
         return title
     m = re.match(r"^(.*\S)\.([’'\"”]?)$", title)
-    if m and not _ABBREV_END.search(m.group(1) + "."):
+    # A headline of two sentences ("X did Y. Again.") keeps its final period; a one-sentence headline does not.
+    multi_sentence = _SENTENCE_BREAK.search(title) is not None
+    if m and not multi_sentence and not _ABBREV_END.search(m.group(1) + "."):
         title = m.group(1) + m.group(2)
     return title
 
@@ -415,6 +420,9 @@ def _read_html(text: str, ctx: _Context) -> None:
         "updated_at": next((metas[k] for k in _TIME_KEYS["updated_at"] if metas.get(k)), None),
         "language": meta.get("language"),
     }
+    body_lines = (fields["body"] or "").split("\n")
+    if body_lines and fields["title"] and textmod.normalize_inline(body_lines[0]) == textmod.normalize_inline(fields["title"]):
+        fields["body"] = "\n".join(body_lines[1:])  # the page's <h1> repeats the headline
     if isinstance(fields["authors"], str):
         fields["authors"] = fields["authors"].split(";")
     ctx.add(0, fields)

@@ -36,6 +36,14 @@ def decode_bytes(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    # Mostly-ASCII text with a few stray high bytes is Western (a £ or an é), whatever a detector guesses from so
+    # little evidence; heavier non-ASCII text goes to the detector.
+    high = sum(1 for b in data if b >= 0x80)
+    if high <= max(8, len(data) // 20):
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
     best = charset_normalizer.from_bytes(data).best()
     if best is None or best.encoding in _LATIN_FAMILY:
         try:

@@ -1,0 +1,133 @@
+"""End to end: the Prefect flow and the CLI on the bundled samples, reruns, determinism, the validation gate."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from newsflow.schema import PARTITIONED, TABLES
+from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.e2e
+
+EXPECTED_QUARANTINE = {
+    ("bad/bad_rows.csv", 1, "no_body"),
+    ("bad/bad_rows.csv", 2, "bad_date"),
+    ("bad/blank.txt", None, "empty_file"),
+    ("bad/broken.json", None, "malformed_file"),
+    ("bad/broken.jsonl", 1, "malformed_record"),
+    ("bad/broken.jsonl", 2, "no_body"),
+    ("bad/corrupt.jsonl.gz", None, "bad_gzip"),
+    ("bad/empty.txt", None, "empty_file"),
+    ("bad/future.jsonl", 0, "implausible_date"),
+    ("bad/headline_only.txt", 0, "no_body"),
+    ("bad/image.txt", None, "binary_file"),
+    ("bad/notes.docx", None, "unsupported_format"),
+}
+RUN_METADATA = {"run_id", "ingested_at", "quarantined_at"}
+
+
+def rows(out: Path, table: str, order: str) -> list[dict]:
+    glob = f"{out}/{table}/**/*.parquet"
+    return duckdb.sql(f"SELECT * FROM read_parquet('{glob}', hive_partitioning = true) ORDER BY {order}").to_arrow_table().to_pylist()
+
+
+def strip_run_metadata(records: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in RUN_METADATA} for r in records]
+
+
+def test_samples_run_publishes_every_good_record(samples_run):
+    summary, out = samples_run
+    assert summary.published
+    assert summary.files_seen == 24 and summary.articles_written == 21 and summary.duplicates_merged == 1
+    quarantined = {(r["source_path"], r["source_record"], r["reason"]) for r in rows(out, "quarantine", "source_path")}
+    assert quarantined == EXPECTED_QUARANTINE
+    articles = rows(out, "articles", "article_id")
+    keys = {(a["source_path"], a["source_record"]) for a in articles}
+    # The good record beside a bad one survives; no quarantined input is an article.
+    assert ("bad/broken.jsonl", 0) in keys and ("bad/bad_rows.csv", 0) in keys
+    assert not keys & {(p, r) for p, r, _ in quarantined}
+    assert {a["source_format"] for a in articles} == {"txt", "jsonl", "json", "csv", "html"}
+    langs = {a["source_path"]: a["language"] for a in articles}
+    assert langs["jsonl/foreign.jsonl"] == "es" and langs["text/geneva_sudan_talks.txt"] == "en"
+    latin = next(a for a in articles if a["source_path"] == "text/latin1_market.txt")
+    assert "£" in latin["body"] and "é" in latin["body"]
+
+
+def test_every_table_reads_with_one_schema_in_duckdb_and_sqlalchemy(samples_run):
+    _summary, out = samples_run
+    for table, schema in TABLES.items():
+        files = list((out / table).rglob("*.parquet"))
+        assert files, table
+        for f in files:
+            assert pq.read_schema(f).remove_metadata() == schema.remove_metadata(), f
+        con = duckdb.connect(str(out / "newsflow.duckdb"), read_only=True)
+        view_cols = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
+        expected = schema.names + (["published_month"] if table in PARTITIONED else [])
+        assert view_cols == expected
+        con.close()
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(f"duckdb:///{out / 'newsflow.duckdb'}", connect_args={"read_only": True})
+    with engine.connect() as c:
+        n = c.execute(sqlalchemy.text("SELECT count(*) FROM articles WHERE published_month <> 'unknown'")).scalar()
+    assert n == 17  # four samples carry no date
+
+
+def test_second_run_adds_nothing_and_changes_no_row(run_flow, samples_run, tmp_path):
+    out = tmp_path / "curated"
+    first = run_flow(SAMPLES, out)
+    before = {t: rows(out, t, "ALL") for t in ("articles", "quarantine")}
+    second = run_flow(SAMPLES, out)
+    assert first.published and second.published
+    assert second.files_new == 0 and second.articles_written == 0 and second.quarantined == 0
+    assert {t: rows(out, t, "ALL") for t in ("articles", "quarantine")} == before
+    assert [r["articles_written"] for r in rows(out, "runs", "started_at")] == [21, 0]
+    # Only the current and one previous version are kept.
+    assert len(list((out / ".versions").iterdir())) == 2
+
+
+def test_two_fresh_outputs_hold_identical_rows(run_flow, samples_run, tmp_path):
+    _summary, out1 = samples_run
+    out2 = tmp_path / "again"
+    run_flow(SAMPLES, out2)
+    for table, order in (("articles", "article_id"), ("quarantine", "source_path, source_record")):
+        assert strip_run_metadata(rows(out1, table, order)) == strip_run_metadata(rows(out2, table, order))
+
+
+def test_failed_validation_blocks_publishing_and_keeps_previous_data(run_flow, tmp_path, monkeypatch):
+    out = tmp_path / "curated"
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "one.txt").write_text("Bridge opens\n\nThe new bridge opened to traffic on Monday morning.")
+    assert run_flow(raw, out).published
+    current = os.readlink(out / "current")
+    before = rows(out, "articles", "article_id")
+    (raw / "two.txt").write_text("Library closes\n\nThe old library closed its doors for renovation.")
+    monkeypatch.setattr("transforms.articles.word_count", lambda text: 0)  # a bug that makes bad rows
+    summary = run_flow(raw, out)
+    assert not summary.published
+    assert any("word_count" in f for f in summary.failures)
+    assert os.readlink(out / "current") == current and rows(out, "articles", "article_id") == before
+    report = json.loads((out / "_runs" / summary.run_id / "validation.json").read_text())
+    assert report["success"] is False and any("word_count" in f for f in report["failures"])
+    assert not list((out / ".versions").glob("*.partial"))
+
+
+def test_cli_run_and_query_on_bundled_samples(prefect_harness, tmp_path):
+    from newsflow.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "cli"
+    result = runner.invoke(app, ["run", str(SAMPLES), "--curated", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "articles written" in result.output and "published" in result.output
+    result = runner.invoke(app, ["query", "--curated", str(out), "SELECT count(*) AS n FROM articles"])
+    assert result.exit_code == 0 and "21" in result.output
+    assert runner.invoke(app, ["run", str(tmp_path / "missing"), "--curated", str(out)]).exit_code == 2

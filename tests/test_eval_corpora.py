@@ -1,0 +1,102 @@
+"""The eval loaders read the corpora in place and give the documented counts, with offsets that fit the text."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from newsflow.evaluation import corpora as C
+from transforms.text import normalize
+
+CORPORA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora").resolve()
+
+pytestmark = [
+    pytest.mark.corpora,
+    pytest.mark.skipif(not CORPORA.is_dir(), reason=f"{CORPORA} is absent"),
+]
+
+
+def check_docs(docs: list[C.GoldDoc]) -> None:
+    ids = [d.doc_id for d in docs]
+    assert len(ids) == len(set(ids))
+    for d in docs:
+        assert normalize(d.body) == d.body, d.doc_id
+        for s in d.spans:
+            text = d.title if s.extra.get("field") == "title" else d.body
+            assert 0 <= s.start < s.end <= len(text), (d.doc_id, s)
+            assert s.text == text[s.start : s.end], (d.doc_id, s)
+            assert s.text == s.text.strip()
+            if "orig_text" in s.extra:  # the corpus's own text of the span, up to white space and encoding repair
+                assert C.collapse(s.text) == C.collapse(normalize(s.extra["orig_text"])), (d.doc_id, s)
+
+
+@pytest.fixture(scope="module")
+def conll():
+    return C.load_conll(CORPORA)
+
+
+def test_conll_dev_counts(conll):
+    assert len(conll) == 216
+    assert Counter(s.label for d in conll for s in d.spans) == {"PER": 1842, "ORG": 1341, "LOC": 1837, "MISC": 922}
+    assert sum(d.extra["sentences"] for d in conll) == 3250
+    assert sum(len(d.body.split()) for d in conll) == 51362
+    check_docs(conll)
+
+
+def test_conll_first_document_has_no_header_and_last_docstart_ends_the_file(conll):
+    assert conll[0].body.startswith("CRICKET")
+    assert all(d.body for d in conll)
+
+
+def test_tempeval_counts():
+    docs = C.load_tempeval(CORPORA)
+    assert len(docs) == 256
+    assert Counter(d.extra["subcorpus"] for d in docs) == {"TimeBank": 183, "AQUAINT": 73}
+    assert sum(len(d.spans) for d in docs) == 2078 - 256  # every TIMEX3 but the DCTs
+    assert all(d.published_at is not None for d in docs)
+    assert {s.label for d in docs for s in d.spans} <= {"DATE", "TIME", "DURATION", "SET"}
+    assert all(s.value for d in docs for s in d.spans)
+    check_docs(docs)
+
+
+def test_polnear_dev():
+    docs = C.load_polnear(CORPORA, "dev")
+    assert len(docs) == 84
+    assert sum(d.extra["annotators"] for d in docs) == 94
+    spans = [s for d in docs for s in d.spans]
+    assert len(spans) > 2000
+    assert any(s.extra["direct"] for s in spans) and not all(s.extra["direct"] for s in spans)
+    for d in docs:
+        for s in d.spans:
+            for part in ("source", "cue"):
+                if s.extra[part] is not None:
+                    start, end, text = s.extra[part]
+                    assert d.body[start:end] == text
+    check_docs(docs)
+
+
+def test_plover_dev():
+    docs = C.load_plover(CORPORA)
+    assert len(docs) == 112
+    assert all(d.extra["event"] and d.extra["event"] != "DOCUMENT" for d in docs)
+    assert sum(1 for d in docs if d.extra["source"]) > 100
+    check_docs(docs)
+
+
+def test_meantime_dev():
+    docs = C.load_meantime(CORPORA)
+    assert len(docs) == 60
+    assert sum(len(d.spans) for d in docs) == 1062  # every EVENT_MENTION (none sits in the date line)
+    assert all(d.title and d.published_at is not None for d in docs)
+    assert sum(1 for d in docs for s in d.spans if s.extra["arg0"]) > 300
+    assert sum(1 for d in docs for s in d.spans if s.extra["date"]) > 100
+    check_docs(docs)
+
+
+def test_mapped_text_offsets():
+    m = C.MappedText("  A\u00a0 b \r\n\r\n\r\n\tc  d\n")
+    assert m.text == "A b\n\nc d"
+    start = "  A\u00a0 b \r\n\r\n\r\n\tc  d\n".index("c")
+    assert m.span(start, start + 4) == (5, 8)

@@ -29,7 +29,7 @@ def expectations() -> list:
     ]
 
 
-def prepare(frame: pd.DataFrame) -> pd.DataFrame:
+def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
     """Derived columns the suite checks."""
     frame = frame.copy()
     frame["source_key"] = frame["source_path"] + "#" + frame["source_record"].astype(str)

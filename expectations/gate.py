@@ -15,15 +15,10 @@ from functools import cached_property
 
 import pyarrow as pa
 
-from expectations import articles, quarantine, runs
+from expectations import articles, entities, mentions, quarantine, runs
 from newsflow.schema import TABLES
 
-SUITES = {m.TABLE: m for m in (articles, quarantine, runs)}
-
-
-def register_suite(module) -> None:
-    """Suites of later tables (mentions, entities, ...) register themselves here."""
-    SUITES[module.TABLE] = module
+SUITES = {m.TABLE: m for m in (articles, mentions, entities, quarantine, runs)}
 
 
 @dataclass
@@ -106,13 +101,14 @@ class Gate:
             )
         return checkpoints
 
-    def validate(self, tables: dict[str, pa.Table], parameters: dict | None = None) -> GateReport:
-        """Validate each table (cast to its schema already); `parameters` fill the suites' $PARAMETER values."""
+    def validate(self, tables: dict[str, pa.Table], parameters: dict | None = None, context: dict | None = None) -> GateReport:
+        """Validate each table (cast to its schema already); `parameters` fill the suites' $PARAMETER values and
+        `context` carries what cross-table checks need (e.g. the articles whose text mention offsets point into)."""
         report = GateReport()
         for table, data in tables.items():
             frame = data.to_pandas()
             module = SUITES[table]
-            frame = module.prepare(frame)
+            frame = module.prepare(frame, context or {})
             checkpoint = self._checkpoints[table]
             run = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters or {})
             report.rows_checked[table] = len(frame)

@@ -18,5 +18,5 @@ def expectations() -> list:
     ]
 
 
-def prepare(frame: pd.DataFrame) -> pd.DataFrame:
+def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
     return frame

@@ -11,6 +11,7 @@ from prefect import flow
 
 from expectations.gate import Gate
 from flows import tasks
+from newsflow.nlp import Extractor
 from newsflow.settings import Settings
 from newsflow.store import CuratedStore
 
@@ -22,6 +23,7 @@ class RunSummary:
     files_seen: int
     files_new: int
     articles_written: int
+    mentions_written: int
     duplicates_merged: int
     quarantined: int
     rows: dict = field(default_factory=dict)
@@ -43,7 +45,7 @@ def newsflow_run(settings: Settings, on_progress: Callable[[int, int], None] | N
     gate = Gate()
     discovery = tasks.discover_raw_files(settings.raw_dir, settings.exclude)
     files = discovery.files
-    with store.lock():
+    with store.lock(), Extractor(settings.model_name, settings.workers, settings.batch_size) as extractor:
         state = tasks.load_published_state(store, run_id, started_at)
         staging = store.stage(run_id)
         try:
@@ -53,6 +55,7 @@ def newsflow_run(settings: Settings, on_progress: Callable[[int, int], None] | N
                 new_files = tasks.read_new_raw_files(settings.raw_dir, shard, state)
                 parsed = tasks.parse_raw_files(new_files, started_at, settings.day_first)
                 tables = tasks.build_article_rows(parsed, state)
+                tables["mentions"] = tasks.extract_mentions(tables["articles"], extractor)
                 tasks.validate_tables(gate, tables, state, f"shard-{n:05d}")
                 tasks.stage_tables(staging, tables, new_files, state)
                 for r in parsed.rejections:
@@ -69,6 +72,7 @@ def newsflow_run(settings: Settings, on_progress: Callable[[int, int], None] | N
         files_seen=state.files_seen,
         files_new=state.files_new,
         articles_written=state.articles_written,
+        mentions_written=state.mentions_written,
         duplicates_merged=state.duplicates_merged,
         quarantined=state.quarantined,
         rows=state.rows,

@@ -17,7 +17,10 @@ from expectations.gate import Gate, GateReport
 from newsflow import __version__
 from newsflow.settings import Settings
 from newsflow.store import STATE_FILES, CuratedStore, PriorState, Staging, save_run_record
+from newsflow.nlp import Extractor
 from transforms.articles import ArticleIndex, build_articles, with_partition
+from transforms.entities import build_entities
+from transforms.mentions import ArticleText, build_mentions
 from transforms.quarantine import build_quarantine
 from transforms.readers import parse_file
 from transforms.records import ParseResult, Rejection
@@ -48,6 +51,7 @@ class RunState:
     articles_written: int = 0
     duplicates_merged: int = 0
     quarantined: int = 0
+    mentions_written: int = 0
     rows: dict = field(default_factory=dict)
     report: GateReport = field(default_factory=GateReport)
 
@@ -134,14 +138,31 @@ def build_article_rows(parsed: ParseResult, state: RunState) -> dict[str, pa.Tab
     return {"articles": articles.table, "quarantine": quarantine}
 
 
+@pipeline_task(name="extract-mentions")
+def extract_mentions(articles: pa.Table, extractor: Extractor) -> pa.Table:
+    """Entity and date mentions of the English articles (others keep their row and skip extraction)."""
+    english = [
+        ArticleText(r["article_id"], r["title"], r["caption"], r["body"], r["published_at"])
+        for r in articles.select(["article_id", "title", "caption", "body", "published_at", "language"]).to_pylist()
+        if r["language"] == "en"
+    ]
+    return build_mentions(extractor.mentions(english))
+
+
 @pipeline_task(name="validate-tables")
-def validate_tables(gate: Gate, tables: dict[str, pa.Table], state: RunState, label: str) -> GateReport:
+def validate_tables(gate: Gate, tables: dict[str, pa.Table], state: RunState, label: str, extra: dict | None = None) -> GateReport:
     parameters = {
         "run_latest": datetime.now(state.started_at.tzinfo),
         "quarantined_keys": sorted(set(state.quarantined_keys)),
         "quarantined_files": sorted(set(state.quarantined_files)),
+        **(extra or {}),
     }
-    report = gate.validate(tables, parameters)
+    context = {}
+    if "articles" in tables:
+        arts = tables["articles"].select(["article_id", "title", "caption", "body"]).to_pylist()
+        parameters["article_ids"] = [a["article_id"] for a in arts]
+        context["article_texts"] = {(a["article_id"], f): a[f] for a in arts for f in ("title", "caption", "body")}
+    report = gate.validate(tables, parameters, context)
     state.report.merge(report, label)
     return report
 
@@ -155,6 +176,8 @@ def stage_tables(staging: Staging, tables: dict[str, pa.Table], files: list[tupl
             state.articles_written += written
         elif name == "quarantine":
             state.quarantined += written
+        elif name == "mentions":
+            state.mentions_written += written
     processed = pa.table(
         {"source_path": [f[0] for f in files], "raw_sha256": [f[2] for f in files], "run_id": [state.run_id] * len(files)}
     )
@@ -163,7 +186,13 @@ def stage_tables(staging: Staging, tables: dict[str, pa.Table], files: list[tupl
 
 @pipeline_task(name="publish-run")
 def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunState, settings: Settings, finished_at: datetime) -> bool:
-    """Validate the run record, then switch the curated folder to the staged version (or discard it)."""
+    """Rebuild `entities` from all mentions, validate it and the run record, then switch the curated folder to
+    the staged version (or discard it)."""
+    mentions = staging.read("mentions", ["entity_id", "canonical_name", "label", "country_code", "text", "article_id"])
+    entities = build_entities(mentions, staging.read("articles", ["article_id", "published_at"]))
+    mention_entity_ids = sorted({e for e in mentions.column("entity_id").to_pylist() if e is not None})
+    validate_tables.fn(gate, {"entities": entities}, state, "entities", {"mention_entity_ids": mention_entity_ids})
+    staging.replace("entities", entities)
     record = RunRecord(
         run_id=state.run_id,
         started_at=state.started_at,
@@ -176,7 +205,7 @@ def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunSta
         quarantined=state.quarantined,
         rows_articles=staging.row_count("articles"),
         rows_mentions=staging.row_count("mentions"),
-        rows_entities=staging.row_count("entities"),
+        rows_entities=entities.num_rows,
         rows_quarantine=staging.row_count("quarantine"),
         validation_passed=state.report.success,
         pipeline_version=__version__,

@@ -59,6 +59,7 @@ def print_summary(summary, settings: Settings) -> None:
         ("files excluded (README, LICENSE, *.md)", len(summary.excluded)),
         ("files new", summary.files_new),
         ("articles written", summary.articles_written),
+        ("mentions written", summary.mentions_written),
         ("exact duplicates merged", summary.duplicates_merged),
         ("inputs quarantined", summary.quarantined),
     ]

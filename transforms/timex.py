@@ -10,7 +10,7 @@ Pure functions: no file I/O and no model loading here; the caller passes a parse
 Conventions follow TimeBank/TempEval-3 (TBAQ): "today" is the anchor date, "now"/"currently" are PRESENT_REF,
 "recently"/"the past" PAST_REF, "the future" FUTURE_REF; "the past three years" is a duration (P3Y) while
 "the past year" is the previous calendar year; "two years ago" is a year; weeks are ISO weeks (2022-W02);
-decades are 199X; the financial "quarter"/"period"/"a year earlier" refer to the last reported quarter.
+decades are 199 (TimeML: the 1990s); the financial "quarter"/"period"/"a year earlier" refer to the last reported quarter.
 Without an anchor, relative expressions get unresolved forms (XXXX-12-07, XXXX-WXX-4, PAST_REF) and no year
 is ever taken from the clock.
 """
@@ -510,15 +510,15 @@ def _norm_absolute(t: str, ctx: _Ctx):
     # decades
     m = re.fullmatch(r"(?:(?:early|mid|late)[\s-]+)?(1[0-9]|20)(\d)0'?s", t)
     if m:
-        return f"{m.group(1)}{m.group(2)}X", "DATE"
+        return f"{m.group(1)}{m.group(2)}", "DATE"
     m = re.fullmatch(r"(?:(?:early|mid|late)[\s-]+)?'(\d)0s", t)
     if m:
-        return f"19{m.group(1)}X", "DATE"
+        return f"19{m.group(1)}", "DATE"
     m = re.fullmatch(r"(?:(?:early|mid|late)[\s-]+)?(twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)", t)
     if m:
         d = {"twenties": 2, "thirties": 3, "forties": 4, "fifties": 5, "sixties": 6, "seventies": 7, "eighties": 8,
              "nineties": 9}[m.group(1)]
-        return f"19{d}X", "DATE"
+        return f"19{d}", "DATE"
     # centuries
     m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th) century", t) or re.fullmatch(r"([a-z]+(?:-[a-z]+)?) century", t)
     if m:
@@ -934,7 +934,7 @@ def _rel_unit(edge, det, qual, unit, ctx: _Ctx):
         if off is None:
             return None
         y = a.year + 10 * off
-        return f"{str(y)[:3]}X", "DATE"
+        return f"{str(y)[:3]}", "DATE"
     if unit == "century":
         if off is None:
             return None
@@ -1097,6 +1097,8 @@ def date_mentions(doc: "Doc", anchor: datetime | date | None) -> list[DateMentio
         ctx.tense = _tense(doc, s, e)
         ctx.quarter_talk = _quarter_talk(doc, s)
         value, ttype = _normalize(mtext, ctx)
+        if _YEAR_WORD.fullmatch(mtext) and _ENDED.match(text, e):
+            value, ttype = "P1Y", "DURATION"  # "the year ended March 31": a twelve-month period, not a calendar year
         if mtext.lower().strip() == "current" and value is None:
             value, ttype = "PRESENT_REF", "DATE"
         if value is None:
@@ -1115,6 +1117,8 @@ def date_mentions(doc: "Doc", anchor: datetime | date | None) -> list[DateMentio
     return out
 
 
+_YEAR_WORD = re.compile(r"(?i)(?:the\s+|its\s+|a\s+)?(?:fiscal\s+|financial\s+|calendar\s+)?year")
+_ENDED = re.compile(r"(?i)\s+(?:that\s+|which\s+)?(?:ended|ending|ends)\s+(?=\S)")
 _ORD_QUARTER = re.compile(r"(?i)\b(?:first|second|third|fourth|1st|2nd|3rd|4th)[\s-]+(?:fiscal[\s-]+)?quarter")
 
 
@@ -1134,6 +1138,11 @@ def _adjectival_frequency(doc, s: int, e: int) -> bool:
     span = doc.char_span(s, e, alignment_mode="expand")
     if span is None or len(span) != 1 or span[0].lower_ not in ("daily", "weekly", "monthly", "nightly", "hourly"):
         return False
+    if span[0].lower_ == "daily":
+        # TimeBank marks "daily" as a SET even before a noun ("a daily rally"), but not the newspaper ("the party
+        # daily") or a statistical average ("average daily volume")
+        prev = doc[span.start - 1].lower_ if span.start > 0 else ""
+        return span[0].pos_ in ("NOUN", "PROPN") or prev in ("average", "avg.")
     return span[0].dep_ in ("amod", "compound") or span[0].pos_ in ("NOUN", "PROPN")
 
 
@@ -1269,7 +1278,8 @@ def _tense(doc, s: int, e: int) -> str:
             return "future"
         if words & {"would", "could", "might", "may", "should", "must", "can"} and verb.tag_ == "VB":
             return "future" if words & {"may", "might", "should", "must", "can"} else "present"
-        if verb.tag_ == "VBD" or (verb.tag_ == "VBN" and (words & {"has", "have", "had", "was", "were", "'s", "'ve"} or not auxes)):
+        if verb.tag_ == "VBD" or (verb.tag_ == "VBN" and (words & {"has", "have", "had", "was", "were", "'s", "'ve"} or not auxes)) \
+                or (verb.tag_ == "VBG" and words & {"has", "have", "had", "'ve", "was", "were"}):
             return "past"
         if verb.tag_ in ("VBZ", "VBP", "VBG"):
             # "is expected to", "plans to"

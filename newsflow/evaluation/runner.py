@@ -296,7 +296,8 @@ def task_quotes(corpora: Path, settings: Settings, console: Console) -> TaskResu
                     sp_hit += S.tokens_agree(q.get("speaker_text"), [source[2]])
             if cue is not None:
                 cue_n += 1
-                cue_hit += S.tokens_agree(q.get("cue"), [cue[2]], frozenset()) or S.tokens_agree(q.get("cue_lemma"), [cue[2]], frozenset())
+                ours = [c for c in (q.get("cue"), q.get("cue_lemma")) if c]
+                cue_hit += any(c.strip().casefold() == cue[2].strip().casefold() or S.tokens_agree(c, [cue[2]], frozenset()) for c in ours)
     rows = [
         prf_row("direct quotes (gold Content with quote marks; ours direct/partial)", direct_score),
         prf_row("all attributions (Content)", all_score),

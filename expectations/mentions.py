@@ -1,0 +1,49 @@
+"""Expectation suite for `mentions`."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+import pandas as pd
+import pycountry
+
+TABLE = "mentions"
+DERIVED = ["offsets_exact"]
+LABELS = ["PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE",
+          "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"]
+COUNTRY_CODES = sorted(c.alpha_2 for c in pycountry.countries)
+# TIMEX3 values: dates (2021-12-30, 2021-12, 2022-W02, 2021-Q3, 2021-SU, 199, XXXX-12-25, XXXX-WXX-4, with a time),
+# durations (P3Y, PT2H, PXW), and the reference points.
+TIMEX_VALUE = (
+    r"^(?:PRESENT_REF|PAST_REF|FUTURE_REF"
+    r"|P(?:[0-9X.]+(?:Y|M|W|D|Q|H|DE|CE|ML|FY|WE|S))*(?:T(?:[0-9X.]+[HMS])+)?"
+    r"|(?:[0-9]{1,4}|X{1,4}|[0-9]{2,3}X)(?:-(?:[0-9]{2}|XX|W[0-9]{1,2}|WXX|Q[1-4X]|H[12X]|SP|SU|FA|AU|WI|[0-9]{3}))?"
+    r"(?:-(?:[0-9]{2}|XX|WE|[1-7X]))?(?:T(?:[0-9]{2}(?::[0-9]{2}(?::[0-9]{2})?)?|MO|MI|AF|EV|NI|DT|XX(?::XX)?))?)$"
+)
+
+
+def expectations() -> list:
+    e = gx.expectations
+    return [
+        e.ExpectColumnValuesToBeUnique(column="mention_id"),
+        e.ExpectColumnValuesToBeInSet(column="offsets_exact", value_set=[True]),
+        e.ExpectColumnValuesToBeInSet(column="field", value_set=["title", "caption", "body"]),
+        e.ExpectColumnValuesToBeInSet(column="label", value_set=LABELS),
+        e.ExpectColumnValuesToBeInSet(column="article_id", value_set={"$PARAMETER": "article_ids"}),
+        e.ExpectColumnValuesToBeInSet(column="country_code", value_set=COUNTRY_CODES),
+        e.ExpectColumnValuesToMatchRegex(column="normalized_value", regex=TIMEX_VALUE),
+        e.ExpectColumnValuesToMatchRegex(column="entity_id", regex=r"^[0-9a-f]{16}$"),
+        e.ExpectColumnValuesToBeBetween(column="start_char", min_value=0),
+        e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="end_char", column_B="start_char"),
+        e.ExpectColumnValuesToBeBetween(column="sentence_index", min_value=0),
+    ]
+
+
+def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
+    """`offsets_exact`: the mention's text is exactly the slice of the article field it points into."""
+    frame = frame.copy()
+    texts = context.get("article_texts", {})
+    frame["offsets_exact"] = [
+        (texts.get((aid, field)) or "")[start:end] == text
+        for aid, field, start, end, text in zip(frame["article_id"], frame["field"], frame["start_char"], frame["end_char"], frame["text"])
+    ]
+    return frame

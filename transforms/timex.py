@@ -10,7 +10,9 @@ Pure functions: no file I/O and no model loading here; the caller passes a parse
 Conventions follow TimeBank/TempEval-3 (TBAQ): "today" is the anchor date, "now"/"currently" are PRESENT_REF,
 "recently"/"the past" PAST_REF, "the future" FUTURE_REF; "the past three years" is a duration (P3Y) while
 "the past year" is the previous calendar year; "two years ago" is a year; weeks are ISO weeks (2022-W02);
-decades are 199 (TimeML: the 1990s); the financial "quarter"/"period"/"a year earlier" refer to the last reported quarter.
+decades are 199 (TimeML: the 1990s); the financial "quarter"/"period"/"a year earlier" refer to the last reported quarter;
+"the year ended March 31" is a duration (P1Y); "daily" is a SET even before a noun ("a daily rally") but not in
+"average daily volume"; "for years"/"within weeks" are vague durations (PXY, PXW); generic "today's world" is no date.
 Without an anchor, relative expressions get unresolved forms (XXXX-12-07, XXXX-WXX-4, PAST_REF) and no year
 is ever taken from the clock.
 """
@@ -778,6 +780,9 @@ def _year_ago(unit: str, rest: str | None, ctx: _Ctx):
 
 # ---- relative calendar expressions ----------------------------------------------------------------------
 
+_YEAR_END = re.compile(r"(?:the )?(?:year[\s-]end|year's end|end of the year)")
+
+
 def _norm_relative(t: str, ctx: _Ctx):
     a = ctx.a
     # today / yesterday / tomorrow (+ optional edge modifier)
@@ -788,6 +793,9 @@ def _norm_relative(t: str, ctx: _Ctx):
         if a is None:
             return ("PRESENT_REF" if off == 0 else ("PAST_REF" if off < 0 else "FUTURE_REF")), "DATE"
         return _fmt_date(a + timedelta(days=off)), "DATE"
+    # year-end: the end of the current year (TimeML: the year, with an END modifier)
+    if _YEAR_END.fullmatch(t):
+        return (f"{a.year:04d}" if a else "XXXX"), "DATE"
     # weekdays: [last|next|this|this coming|this past|early|late|earlier|later] Weekday
     m = re.fullmatch(r"(?:(last|next|this coming|this past|this|coming|past|previous|the previous|the following|following|early|late|earlier|later|on)\s+)?(" + _WEEKDAY_RE + r")\.?", t)
     if m and _wd(m.group(2)):
@@ -977,8 +985,9 @@ def _dur(n: float | None, unit: str) -> str:
             return f"P{whole}{letter}{sm}{sub[1]}" if whole else f"P{sm}{sub[1]}"
         if letter == "D":
             return f"P{whole}DT{round(frac * 24)}H" if whole else f"PT{round(frac * 24)}H"
-        if is_time and sub:
-            return f"PT{whole}{letter}{round(frac * sub[0])}{sub[1] if letter == 'H' else 'S'}" if whole else f"PT{round(frac * sub[0])}{'M' if letter == 'H' else 'S'}"
+        if is_time and letter in ("H", "M"):  # hours -> minutes, minutes -> seconds
+            sub_letter = "M" if letter == "H" else "S"
+            return f"PT{whole}{letter}{round(frac * 60)}{sub_letter}" if whole else f"PT{round(frac * 60)}{sub_letter}"
     return ("PT" if is_time else "P") + f"{int(n)}{letter}"
 
 
@@ -1047,6 +1056,17 @@ _RULES = [re.compile(_W + p + _E, re.I) for p in (
     r"(?:each|every)\s+(?:" + _WEEKDAY_FULL + r"|" + _MONTH_RE + r"|spring|summer|fall|autumn|winter)|" + _WEEKDAY_FULL + r"s(?:\s+(?:morning|afternoon|evening|night)s)?",
 )]
 _CAP_ONLY = {8}  # rule index that must match case-sensitively (May)
+# "for years", "within weeks": a bare plural unit after a duration preposition is a vague duration (PXY, PXW)
+_BARE_DURATION = re.compile(_W + r"(?:for|within|in)\s+(years|months|weeks|days|decades|hours)" + _E
+                            + r"(?!\s+(?:ago|later|earlier|before|after|of|to\s+come)\b)", re.I)
+# "the latest period", "the year-ago period": the financial reporting period
+_PERIOD = re.compile(_W + r"the\s+(?:latest|year-earlier|year-ago)\s+period" + _E, re.I)
+_NOUN_OF = re.compile(r"(\w+)\s+of\s+$")
+# generic "today's world", "the people of tomorrow": not a reference to a date
+_GENERIC_NOW_NOUNS = {"world", "youth", "society", "generation", "generations", "child", "children", "kid", "kids",
+                      "economy", "computer", "computers", "technology", "standards", "life", "culture", "people",
+                      "consumer", "consumers", "student", "students", "woman", "women", "man", "men", "family",
+                      "families", "market", "markets", "young", "leaders", "business", "businesses", "standard"}
 _CURRENT = re.compile(_W + r"current" + _E)
 
 _AGE = re.compile(r"^(?:\d+|[a-z]+(?:-[a-z]+)?)[\s-]+(?:years?|months?|weeks?|days?)[\s-]+old$|^(?:\d+|[a-z]+(?:-[a-z]+)?)-(?:year|month|week|day)-olds?$", re.I)
@@ -1056,6 +1076,7 @@ _DROP_EXACT = {"quarterly", "annual", "night", "morning", "evening", "afternoon"
                "years", "months", "weeks", "decades", "minutes", "seconds", "hours", "future"}
 _LEAD_STRIP = re.compile(r"^(?:about|only|just|some(?=\s+(?:\d|" + _MONTH_RE + r"))|roughly|approximately|between|from|since|until|by|as of|in|on|at(?!\s+(?:least|most))|"
                          r"during|through|throughout|for|of|both|sometime|(?:the|a|an)\s+(?=(?:the\s|" + _MONTH_RE + r"\b|\d{1,2}(?:st|nd|rd|th)\s+century|\d{4}\b)))\s+", re.I)
+_ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{1,2}(?:-\d{1,2})?(?!\d)")
 _SPLIT = re.compile(r"\s+(?:and|to|through|until|ended|ending|or|-|–)\s+|(?<=\d)\s*[-–]\s*(?=\d)", re.I)
 _FUTURE_CUES = re.compile(r"\b(will|shall|'ll|wo|going|scheduled|expected|expects|expect|plans?|planned|planning|"
                           r"next|upcoming|set|due|intends?|hopes?|aims?|would)\b", re.I)
@@ -1068,7 +1089,11 @@ def date_mentions(doc: "Doc", anchor: datetime | date | None) -> list[DateMentio
     spans: list[tuple[int, int, int]] = []  # (start, end, priority)
     for ent in doc.ents:
         if ent.label_ in ("DATE", "TIME"):
-            for s, e in _fix_span(text, ent.start_char, ent.end_char):
+            first = ent.start
+            # The model sometimes pulls a dateline's place into the date ("England 1996-08-31").
+            while first < ent.end - 1 and _foreign_name(doc[first]):
+                first += 1
+            for s, e in _fix_span(text, doc[first].idx, ent.end_char):
                 spans.append((s, e, 1))
     for i, rx in enumerate(_RULES):
         for m in rx.finditer(text):
@@ -1083,6 +1108,12 @@ def date_mentions(doc: "Doc", anchor: datetime | date | None) -> list[DateMentio
             if i == 9 and not _year_context(text, m.start(), m.end()):
                 continue
             spans.append((m.start(), m.end(), 2))
+    bare: set[int] = set()
+    for m in _BARE_DURATION.finditer(text):
+        spans.append((m.start(1), m.end(1), 2))
+        bare.add(m.start(1))
+    for m in _PERIOD.finditer(text):
+        spans.append((m.start(), m.end(), 2))
     for m in _CURRENT.finditer(text):
         tok = _token_at(doc, m.start())
         if tok is not None and tok.pos_ == "ADJ" and tok.dep_ == "amod":
@@ -1092,11 +1123,17 @@ def date_mentions(doc: "Doc", anchor: datetime | date | None) -> list[DateMentio
     ctx = _Ctx(a, None)
     for s, e in chosen:
         mtext = text[s:e]
-        if _drop(mtext) or _adjectival_frequency(doc, s, e):
+        if (_drop(mtext) and s not in bare) or _adjectival_frequency(doc, s, e) or _generic_now(doc, text, s, e):
             continue
         ctx.tense = _tense(doc, s, e)
+        if ctx.tense != "future" and _DEADLINE_PREP.search(text, max(0, s - 12), s) and not _PERFECT_PAST.search(
+                text, max(0, s - 120), s):
+            ctx.tense = "future"  # "postponed until Tuesday", "pay down the loan by February": a deadline ahead
         ctx.quarter_talk = _quarter_talk(doc, s)
         value, ttype = _normalize(mtext, ctx)
+        if value is None and mtext.lower().strip() != "current":
+            s, e, value, ttype = _shrink(text, s, e, ctx, value, ttype)
+            mtext = text[s:e]
         if _YEAR_WORD.fullmatch(mtext) and _ENDED.match(text, e):
             value, ttype = "P1Y", "DURATION"  # "the year ended March 31": a twelve-month period, not a calendar year
         if mtext.lower().strip() == "current" and value is None:
@@ -1117,6 +1154,20 @@ def date_mentions(doc: "Doc", anchor: datetime | date | None) -> list[DateMentio
     return out
 
 
+_HOLIDAY_WORDS = frozenset(
+    "christmas easter thanksgiving hanukkah ramadan passover halloween independence labor labour memorial veterans "
+    "valentine valentine's new year year's eid diwali kwanzaa boxing columbus presidents memorial mother's father's".split()
+)
+
+
+def _foreign_name(token) -> bool:
+    """A proper noun that is not a month, weekday or holiday: no part of a date."""
+    w = token.lower_
+    return token.pos_ == "PROPN" and token.text[:1].isupper() and _mon(w) is None and _wd(w) is None and w not in _HOLIDAY_WORDS
+
+
+_DEADLINE_PREP = re.compile(r"(?i)\b(?:until|till|by|through)\s+$")
+_PERFECT_PAST = re.compile(r"(?i)\bhad\b|\bwas\b|\bwere\b")
 _YEAR_WORD = re.compile(r"(?i)(?:the\s+|its\s+|a\s+)?(?:fiscal\s+|financial\s+|calendar\s+)?year")
 _ENDED = re.compile(r"(?i)\s+(?:that\s+|which\s+)?(?:ended|ending|ends)\s+(?=\S)")
 _ORD_QUARTER = re.compile(r"(?i)\b(?:first|second|third|fourth|1st|2nd|3rd|4th)[\s-]+(?:fiscal[\s-]+)?quarter")
@@ -1144,6 +1195,54 @@ def _adjectival_frequency(doc, s: int, e: int) -> bool:
         prev = doc[span.start - 1].lower_ if span.start > 0 else ""
         return span[0].pos_ in ("NOUN", "PROPN") or prev in ("average", "avg.")
     return span[0].dep_ in ("amod", "compound") or span[0].pos_ in ("NOUN", "PROPN")
+
+
+_WORD = re.compile(r"\S+")
+_BARE_UNIT = re.compile(r"(?i)(?:the\s+|a\s+|an\s+)?(?:" + _UNIT_RE + r"|second)")
+_UNITISH = re.compile(r"(?i)\b(?:year|month|week|day|decade|century)")
+
+
+def _shrink(text: str, s: int, e: int, ctx: _Ctx, value, ttype):
+    """An entity that does not normalise as a whole ("the day Friday", "d'etat last year", "April month"): the
+    largest part of it, dropping up to four leading or two trailing words, that does."""
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text, s, e)]
+    n = len(words)
+    for k in range(1, min(n, 6)):  # k words removed in total, leading first
+        for lead in range(min(k, 4), max(-1, k - 3), -1):
+            trail = k - lead
+            if lead + trail >= n:
+                continue
+            ns, ne = words[lead][0], words[n - 1 - trail][1]
+            sub = text[ns:ne].rstrip(",;:")
+            ne = ns + len(sub)
+            if (not _looks_temporal(sub) and not _UNITISH.search(sub)) or _BARE_UNIT.fullmatch(sub):
+                continue
+            v, t = _normalize(sub, ctx)
+            if v is not None:
+                return ns, ne, v, t
+    return s, e, value, ttype
+
+
+def _generic_now(doc, text: str, s: int, e: int) -> bool:
+    """"today's youth", "in today's world", "the cities of tomorrow": generic, not the anchor day."""
+    t = text[s:e].lower()
+    if t not in ("today", "tomorrow"):
+        return False
+    after = text[e:e + 2]
+    if after in ("'s", "’s"):
+        span = doc.char_span(s, e + 2, alignment_mode="expand")
+        if span is None or span.end >= len(doc):
+            return False
+        nxt = doc[span.end:min(len(doc), span.end + 3)]
+        for tok in nxt:
+            if tok.pos_ in ("NOUN", "PROPN"):
+                return tok.lower_ in _GENERIC_NOW_NOUNS
+            if tok.pos_ not in ("ADJ", "ADV", "NUM"):
+                return False
+        return False
+    before = text[max(0, s - 30):s]
+    m = _NOUN_OF.search(before)
+    return bool(m and m.group(1).lower() in _GENERIC_NOW_NOUNS | {"cities", "city", "world", "jobs", "leaders"})
 
 
 def _token_at(doc, char: int):
@@ -1191,7 +1290,10 @@ def _fix_span(text: str, s: int, e: int) -> list[tuple[int, int]]:
         return []
     parts = []
     pos = 0
+    iso = [(x.start(), x.end()) for x in _ISO_DATE.finditer(seg)]
     for m in _SPLIT.finditer(seg):
+        if any(a <= m.start() and m.end() <= b for a, b in iso):
+            continue  # the hyphens of 1996-08-31 join, they do not make a range
         left = seg[pos:m.start()]
         right_start = m.end()
         if _looks_temporal(left) and _looks_temporal(seg[right_start:]) or m.group(0).strip().lower() in ("ended", "ending"):
@@ -1256,6 +1358,11 @@ def _drop(mtext: str) -> bool:
     return False
 
 
+# "expects to", "agreed to", "set to", "a program to": an infinitive after these points ahead of the clause's time
+_FUTURE_HEADS = frozenset({"go", "expect", "plan", "schedule", "intend", "aim", "hope", "want", "seek", "agree",
+                           "promise", "pledge", "vow", "propose", "set", "slate", "due", "prepare", "program"})
+
+
 def _tense(doc, s: int, e: int) -> str:
     """past / present / future for the clause governing the mention, from spaCy tags."""
     span = doc.char_span(s, e, alignment_mode="expand")
@@ -1272,7 +1379,7 @@ def _tense(doc, s: int, e: int) -> str:
     if verb is not None:
         auxes = [c for c in verb.children if c.dep_ in ("aux", "auxpass")]
         words = {c.lower_ for c in auxes}
-        if words & {"will", "shall", "'ll", "wo"} or (verb.tag_ == "VB" and any(c.lower_ == "to" for c in auxes) and verb.head.lemma_ in ("go", "expect", "plan", "schedule", "intend", "aim", "hope", "want", "seek")):
+        if words & {"will", "shall", "'ll", "wo"} or (verb.tag_ == "VB" and any(c.lower_ == "to" for c in auxes) and verb.head.lemma_ in _FUTURE_HEADS):
             return "future"
         if verb.lemma_ in ("schedule", "expect", "plan", "set", "slate") and verb.tag_ in ("VBN", "VBD") and any(c.lower_ in ("is", "are", "was", "were", "be", "been", "'s", "has", "have") for c in auxes):
             return "future"

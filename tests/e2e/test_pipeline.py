@@ -60,6 +60,26 @@ def test_samples_run_publishes_every_good_record(samples_run):
     assert "£" in latin["body"] and "é" in latin["body"]
 
 
+def test_mentions_point_into_their_articles_and_entities_cover_them(samples_run):
+    _summary, out = samples_run
+    con = duckdb.connect(str(out / "newsflow.duckdb"), read_only=True)
+    bad = con.execute(
+        """SELECT count(*) FROM mentions m JOIN articles a USING (article_id)
+           WHERE substr(CASE m.field WHEN 'title' THEN a.title WHEN 'caption' THEN a.caption ELSE a.body END,
+                        m.start_char + 1, m.end_char - m.start_char) <> m.text"""
+    ).fetchone()[0]
+    assert bad == 0
+    assert con.execute("SELECT count(*) FROM mentions WHERE article_id NOT IN (SELECT article_id FROM articles)").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM mentions WHERE entity_id NOT IN (SELECT entity_id FROM entities)").fetchone()[0] == 0
+    # Articles not in English keep their row and have no mentions.
+    assert con.execute("SELECT count(*) FROM mentions JOIN articles USING (article_id) WHERE language <> 'en'").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM mentions").fetchone()[0] > 300
+    # Laura Pike appears in two articles: one entity with both.
+    (articles_with_pike,) = con.execute("SELECT article_count FROM entities WHERE canonical_name = 'Laura Pike'").fetchone()
+    assert articles_with_pike == 2
+    con.close()
+
+
 def test_every_table_reads_with_one_schema_in_duckdb_and_sqlalchemy(samples_run):
     _summary, out = samples_run
     for table, schema in TABLES.items():
@@ -83,11 +103,11 @@ def test_every_table_reads_with_one_schema_in_duckdb_and_sqlalchemy(samples_run)
 def test_second_run_adds_nothing_and_changes_no_row(run_flow, samples_run, tmp_path):
     out = tmp_path / "curated"
     first = run_flow(SAMPLES, out)
-    before = {t: rows(out, t, "ALL") for t in ("articles", "quarantine")}
+    before = {t: rows(out, t, "ALL") for t in ("articles", "quarantine", "mentions", "entities")}
     second = run_flow(SAMPLES, out)
     assert first.published and second.published
     assert second.files_new == 0 and second.articles_written == 0 and second.quarantined == 0
-    assert {t: rows(out, t, "ALL") for t in ("articles", "quarantine")} == before
+    assert {t: rows(out, t, "ALL") for t in ("articles", "quarantine", "mentions", "entities")} == before
     assert [r["articles_written"] for r in rows(out, "runs", "started_at")] == [21, 0]
     # Only the current and one previous version are kept.
     assert len(list((out / ".versions").iterdir())) == 2
@@ -97,7 +117,7 @@ def test_two_fresh_outputs_hold_identical_rows(run_flow, samples_run, tmp_path):
     _summary, out1 = samples_run
     out2 = tmp_path / "again"
     run_flow(SAMPLES, out2)
-    for table, order in (("articles", "article_id"), ("quarantine", "source_path, source_record")):
+    for table, order in (("articles", "article_id"), ("quarantine", "source_path, source_record"), ("mentions", "mention_id"), ("entities", "entity_id")):
         assert strip_run_metadata(rows(out1, table, order)) == strip_run_metadata(rows(out2, table, order))
 
 

@@ -29,6 +29,9 @@ test: install
 eval: install
 	$(BIN)/newsflow eval all
 
+bench: install
+	$(BIN)/newsflow bench ../shared/corpora/bbc-news
+
 dictionary: install
 	$(BIN)/newsflow dictionary --write README.md
 

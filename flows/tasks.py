@@ -126,9 +126,9 @@ def parse_raw_files(files: list[tuple[str, bytes, str]], now: datetime, day_firs
 
 
 @pipeline_task(name="build-article-rows")
-def build_article_rows(parsed: ParseResult, state: RunState) -> dict[str, pa.Table]:
+def build_article_rows(parsed: ParseResult, state: RunState, default_language: str) -> dict[str, pa.Table]:
     """The shard's new rows, table by table."""
-    articles = build_articles(parsed.articles, state.index, state.run_id, state.started_at)
+    articles = build_articles(parsed.articles, state.index, state.run_id, state.started_at, default_language)
     state.duplicates_merged += len(articles.duplicates)
     quarantine = build_quarantine(parsed.rejections, state.run_id, state.started_at)
     for path, record in zip(quarantine.column("source_path").to_pylist(), quarantine.column("source_record").to_pylist()):

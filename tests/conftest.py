@@ -15,6 +15,14 @@ CORPORA = Path(os.environ.get("NEWSFLOW_CORPORA_DIR", REPO.parent / "shared" / "
 SAMPLES = REPO / "data" / "raw"
 SEED = CORPORA / "seed" / "000_7424c5f0da8b9a0a.txt"
 
+
+
+def pytest_configure(config):
+    # On CI the corpora are always beside the clone: a missing folder is a broken set-up, not a reason to skip.
+    if os.environ.get("CI") and not CORPORA.is_dir():
+        raise pytest.UsageError(f"CI is set but the corpora are not at {CORPORA}")
+
+
 needs_corpora = pytest.mark.skipif(not CORPORA.is_dir(), reason=f"annotated corpora not found at {CORPORA}")
 
 

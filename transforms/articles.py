@@ -41,7 +41,7 @@ class ArticlesResult:
     duplicates: list[tuple[RawArticle, str]]  # (dropped record, article_id it duplicates)
 
 
-def build_articles(records: list[RawArticle], index: ArticleIndex, run_id: str, ingested_at: datetime) -> ArticlesResult:
+def build_articles(records: list[RawArticle], index: ArticleIndex, run_id: str, ingested_at: datetime, default_language: str = "en") -> ArticlesResult:
     """Rows for the records whose content is new; exact duplicates collapse onto the first in (path, record) order.
 
     `index` is updated in place so the next shard sees this one's articles.
@@ -57,7 +57,7 @@ def build_articles(records: list[RawArticle], index: ArticleIndex, run_id: str, 
         index.content.add(csha)
         bsha = body_sha256(rec.body)
         duplicate_of = index.bodies.setdefault(bsha, aid)
-        language = rec.language or detect_language(f"{rec.title}\n{rec.body}")
+        language = rec.language or detect_language(f"{rec.title}\n{rec.body}", default_language)
         values = {
             "article_id": aid,
             "source_path": rec.source_path,

@@ -183,7 +183,50 @@ def _entities(doc) -> list[Mention]:
     out = _expansions(doc, out)
     out += _missing_acronyms(doc, out)
     out += _missing_countries(doc, out)
-    return sorted(out, key=lambda x: x.start)
+    return _sports_teams(doc.text, sorted(out, key=lambda x: x.start))
+
+
+# A results or standings line: "Leeds 2 Chelsea 1", "Leeds 3 2 1 0 5 3 7", "Leeds 21 Bath 9 ( halftime ... )".
+_NAME = r"[A-Z][A-Za-z.'’&-]*(?: [A-Z][A-Za-z.'’&-]*){0,3}"
+_RESULT_LINE = re.compile(rf"^(?P<a>{_NAME})(?: \( ?\w+ ?\))? \d+ (?P<b>{_NAME})(?: \( ?\w+ ?\))? \d+(?: \(.*\))?$", re.M)
+_STANDING_LINE = re.compile(rf"^(?P<a>{_NAME})(?: \d+){{3,}}", re.M)
+_BEAT = re.compile(rf"(?P<a>{_NAME}) (?:beat|beats|defeated|defeats|thrashed|routed|edged|blanked|drew with|lost to|held) (?P<b>{_NAME})")
+
+
+def _sports_teams(text: str, found: list[Mention]) -> list[Mention]:
+    """In results and standings lines and in "X beat Y", a place or person name that is not a country is a team
+    (ORG): "Surrey 4 Kent 2", "CHICAGO 72 64 .529", "Leicestershire beat Somerset"."""
+    teams: set[tuple[int, int]] = set()
+    for rx in (_RESULT_LINE, _STANDING_LINE):
+        for m in rx.finditer(text):
+            for g in ("a", "b"):
+                if rx.groupindex.get(g) and m.group(g):
+                    teams.add((m.start(g), m.end(g)))
+    # "Leicestershire beat Somerset": places that beat each other are teams; people who beat each other stay people.
+    place_teams = {(m.start(g), m.end(g)) for m in _BEAT.finditer(text) for g in ("a", "b")}
+    if not teams and not place_teams:
+        return found
+    gaz = gazetteer()
+    out = []
+    # A span the model drew across a whole results line ("Surrey 4 Kent 2") gives way to the teams in it.
+    found = [x for x in found if not any(x.start <= a and b <= x.end and (a, b) != (x.start, x.end) for a, b in teams)]
+    covered = [(x.start, x.end) for x in found]
+    for start, end in sorted(teams):
+        if not any(a < end and start < b for a, b in covered):
+            name = text[start:end]
+            place = gaz.place(name)
+            if place is not None and place.kind == "country":
+                found.append(Mention("", 0, start, end, name, "GPE", place.canonical, None, place.country))
+            else:
+                found.append(Mention("", 0, start, end, name, "ORG"))
+    for x in sorted(found, key=lambda m: m.start):
+        relabel = ("GPE", "LOC", "PERSON", "NORP", "FAC", "PRODUCT", "WORK_OF_ART") if (x.start, x.end) in teams else ("GPE", "LOC", "FAC", "NORP")
+        if ((x.start, x.end) in teams or (x.start, x.end) in place_teams) and x.label in relabel:
+            place = gaz.place(x.text)
+            if place is None or place.kind != "country":
+                x = replace(x, label="ORG", canonical=None, country_code=None, role_title=None)
+        out.append(x)
+    return out
 
 
 # Country names that are also common names or words; the model's reading of them is kept.
@@ -371,9 +414,27 @@ def _acronym_of(acronym: str, name: str) -> bool:
     return all(ch in it for ch in letters) and letters[0] == initials[:1]
 
 
+def _consistent_labels(mentions: list[Mention]) -> list[Mention]:
+    """One name, one label inside an article: the model's majority reading wins (first seen on a tie)."""
+    votes: dict[str, dict[str, int]] = {}
+    for m in mentions:
+        if m.label in _PROPAGATE:
+            votes.setdefault(m.text, {}).setdefault(m.label, 0)
+            votes[m.text][m.label] += 1
+    out = []
+    for m in mentions:
+        ballot = votes.get(m.text)
+        if ballot and len(ballot) > 1 and m.label in ballot:
+            best = max(ballot, key=lambda label: ballot[label])
+            if best != m.label and ballot[best] > ballot[m.label]:
+                m = replace(m, label=best, canonical=None if best != "GPE" and best != "LOC" else m.canonical)
+        out.append(m)
+    return out
+
+
 def _resolve(mentions: list[Mention], docs: dict[str, str]) -> list[Mention]:
     """Canonical names inside the article: surnames to full names, acronyms to expansions, roles shared."""
-    mentions = sorted(mentions, key=lambda m: (FIELDS.index(m.field), m.start, m.end))
+    mentions = _consistent_labels(sorted(mentions, key=lambda m: (FIELDS.index(m.field), m.start, m.end)))
     persons = [m for m in mentions if m.label == "PERSON"]
     full_names = []
     for m in persons:

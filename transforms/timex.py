@@ -636,8 +636,13 @@ def _norm_time(t: str, ctx: _Ctx):
         return None
     if day:
         dv, _ = _normalize(day, ctx)
-        if dv is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}|XXXX-\S+", dv):
+        if dv is None:
             return None
+        dv, _, part = dv.partition("T")  # "6 o'clock this afternoon": the day, the clock, the part of the day
+        if not re.fullmatch(r"(?:\d{4}|XXXX)-(?:\d{2}|XX)-(?:\d{2}|XX)|XXXX-WXX-\d", dv):
+            return None
+        if part in ("AF", "EV", "NI") and int(hm[:2]) < 12:
+            hm = f"{int(hm[:2]) + 12:02d}{hm[2:]}"
     else:
         dv = ctx.last_date or (_fmt_date(a) if a else "XXXX-XX-XX")
     return f"{dv}T{hm}", "TIME"

@@ -103,3 +103,27 @@ def test_seed_must_have_rows(nlp):
     osce = [m for m in mentions if m.text in ("OSCE", "Organization for Security and Co-operation in Europe")]
     assert len(osce) == 2 and len({entity_id(m.canonical, m.label) for m in osce}) == 1
     assert {m.country_code for m in mentions if m.text in ("Moscow", "Russian", "Geneva")} == {"RU", "CH"}
+
+
+def test_results_lines_make_teams_and_people_who_beat_people_stay_people(nlp):
+    body = "Results of county matches on Saturday :\nSurrey 4 Kent 2\nNorwich 3 Watford 1\nIn the election, Senator Mark Dalton beat Governor Ellen Price."
+    mentions = run(nlp, body)
+    labels = {m.text: m.label for m in mentions}
+    assert labels.get("Surrey") == "ORG" and labels.get("Kent") == "ORG"
+    assert labels.get("Norwich") == "ORG" and labels.get("Watford") == "ORG"
+    assert labels.get("Mark Dalton") == "PERSON" and labels.get("Ellen Price") == "PERSON"
+
+
+def test_a_name_tagged_once_is_tagged_everywhere_and_surnames_follow(nlp):
+    body = "Chancellor Olaf Brenner arrived in Vienna on Monday. Later, Brenner met the press. Brenner left at noon."
+    mentions = run(nlp, body)
+    brenner = [m for m in mentions if m.text == "Brenner"]
+    assert len(brenner) == 2 and {m.label for m in brenner} == {"PERSON"} and {m.canonical for m in brenner} == {"Olaf Brenner"}
+
+
+def test_countries_in_capital_datelines_are_found(nlp):
+    body = "FLOODS CUT ROADS IN NORTH\nBELGRADE , Serbia 2024-05-01\nFloods cut roads in the north of the country on Tuesday."
+    mentions = run(nlp, body)
+    serbia = [m for m in mentions if m.text == "Serbia"]
+    assert serbia and serbia[0].label == "GPE" and serbia[0].country_code == "RS"
+    assert [m.normalized_value for m in mentions if m.text == "2024-05-01"] == ["2024-05-01"]

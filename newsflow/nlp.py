@@ -40,6 +40,10 @@ def _run_chunk(articles: list[ArticleText]) -> list[tuple[str, list[Mention]]]:
     return mentions_for_articles(_WORKER["nlp"], articles, _WORKER["batch_size"])
 
 
+def _parse_chunk(texts: list[str]) -> int:
+    return sum(1 for _ in _WORKER["nlp"].pipe(texts, batch_size=_WORKER["batch_size"]))
+
+
 # Below this many articles in a shard, starting worker processes (each loads the model) costs more than it saves.
 AUTO_POOL_MIN_ARTICLES = 150
 
@@ -70,6 +74,14 @@ class Extractor:
                 self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(self.model_name, self.batch_size)
             )
         return self._pool
+
+    def parse_only(self, texts: list[str]) -> int:
+        """The model alone over `texts`, with the same processes as `mentions` (the benchmark's baseline)."""
+        pool = self._pool_for(len(texts))
+        if pool is None:
+            return sum(1 for _ in load_nlp(self.model_name).pipe(texts, batch_size=self.batch_size))
+        size = max(1, -(-len(texts) // (self.workers * 4)))
+        return sum(pool.map(_parse_chunk, [texts[i : i + size] for i in range(0, len(texts), size)]))
 
     def mentions(self, articles: list[ArticleText]) -> list[tuple[str, list[Mention]]]:
         if not articles:

@@ -86,10 +86,13 @@ class Place:
     kind: str  # country, region, state or city
 
 
+_LEADING_THE = re.compile(r"^the\s+")
+_SPACES = re.compile(r"\s+")
+
+
 def _norm(text: str) -> str:
     text = text.strip().lower().replace("’", "'")
-    text = re.sub(r"^the\s+", "", text)
-    return re.sub(r"\s+", " ", text)
+    return _SPACES.sub(" ", _LEADING_THE.sub("", text))
 
 
 class Gazetteer:

@@ -87,16 +87,17 @@ def article_mentions(docs: dict, anchor: datetime | date | None, originals: dict
     """Mentions of one article from its Docs by field ({'title': Doc, 'caption': Doc, 'body': Doc}); `originals`
     holds the field texts when the Docs were made from a re-cased copy (`case_for_ner`)."""
     raw: list[Mention] = []
-    texts = {f: (originals or {}).get(f) or doc.text for f, doc in docs.items() if doc is not None}
+    model_texts = {f: doc.text for f, doc in docs.items() if doc is not None}  # Doc.text is rebuilt on each access
+    texts = {f: (originals or {}).get(f) or model_texts[f] for f in model_texts}
     for field in FIELDS:
         doc = docs.get(field)
-        if doc is None or not doc.text:
+        if doc is None or not model_texts[field]:
             continue
         text = texts[field]
         sentence_starts = [s.start_char for s in doc.sents]
         sent = lambda start: max(0, bisect.bisect_right(sentence_starts, start) - 1)  # noqa: E731
-        entities = _entities(doc)
-        for d in date_mentions(doc, anchor):
+        entities = _entities(doc, model_texts[field])
+        for d in date_mentions(doc, anchor, model_texts[field]):
             raw.append(Mention(field, sent(d.start), d.start, d.end, text[d.start : d.end], d.label, normalized_value=d.value))
         taken = [(m.start, m.end) for m in raw if m.field == field]
         for m in entities:
@@ -122,26 +123,25 @@ def _propagate(found: list[Mention], texts: dict, docs: dict) -> list[Mention]:
                     forms.setdefault(last, m)
     if not forms:
         return []
-    pattern = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![\w-])")
     added = []
     for field, text in texts.items():
-        covered = sorted((m.start, m.end) for m in found if m.field == field)
-        doc = docs[field]
-        sentence_starts = [s.start_char for s in doc.sents]
-        for hit in pattern.finditer(text):
-            s, e = hit.span()
-            if any(a < e and s < b for a, b in covered):
-                continue
-            src = forms[hit.group(1)]
-            if hit.group(1) in _STOP_INITIALS or (s == 0 or text[s - 1] == "\n") and src.label != "PERSON" and False:
-                continue
-            sent = max(0, bisect.bisect_right(sentence_starts, s) - 1)
-            added.append(Mention(field, sent, s, e, text[s:e], src.label, src.canonical if hit.group(1) == src.text else None, None, src.country_code))
-            covered.append((s, e))
+        covered = [(m.start, m.end) for m in found if m.field == field]
+        sentence_starts = [s.start_char for s in docs[field].sents]
+        for form in sorted(forms, key=len, reverse=True):  # longer names first: "Kent County" before "Kent"
+            s = text.find(form)
+            while s >= 0:
+                e = s + len(form)
+                whole_word = (s == 0 or not (text[s - 1].isalnum() or text[s - 1] in ".-")) and (e == len(text) or not (text[e].isalnum() or text[e] == "-"))
+                if whole_word and not any(a < e and s < b for a, b in covered):
+                    src = forms[form]
+                    sent = max(0, bisect.bisect_right(sentence_starts, s) - 1)
+                    added.append(Mention(field, sent, s, e, form, src.label, src.canonical if form == src.text else None, None, src.country_code))
+                    covered.append((s, e))
+                s = text.find(form, e)
     return added
 
 
-def _entities(doc) -> list[Mention]:
+def _entities(doc, doc_text: str) -> list[Mention]:
     """spaCy entities other than dates, cleaned and relabelled; job-title mentions dropped, roles attached."""
     gaz = gazetteer()
     out: list[Mention] = []
@@ -180,10 +180,10 @@ def _entities(doc) -> list[Mention]:
         out.append(
             Mention("", 0, doc[start_tok].idx, doc[end_tok - 1].idx + len(doc[end_tok - 1].text), text, label, canonical, role, country)
         )
-    out = _expansions(doc, out)
-    out += _missing_acronyms(doc, out)
-    out += _missing_countries(doc, out)
-    return _sports_teams(doc.text, sorted(out, key=lambda x: x.start))
+    out = _expansions(doc_text, out)
+    out += _missing_acronyms(doc_text, out)
+    out += _missing_countries(doc, doc_text, out)
+    return _sports_teams(doc_text, sorted(out, key=lambda x: x.start))
 
 
 # A results or standings line: "Leeds 2 Chelsea 1", "Leeds 3 2 1 0 5 3 7", "Leeds 21 Bath 9 ( halftime ... )".
@@ -233,44 +233,52 @@ def _sports_teams(text: str, found: list[Mention]) -> list[Mention]:
 _AMBIGUOUS_COUNTRIES = {"jordan", "georgia", "chad", "guinea", "us", "turkey", "dominica", "china", "japan", "congo"}
 
 
-def _missing_countries(doc, found: list[Mention]) -> list[Mention]:
+def _missing_countries(doc, text: str, found: list[Mention]) -> list[Mention]:
     """Countries and well-known regions the model left untagged (datelines, lists of results) become GPE/LOC."""
     gaz = gazetteer()
     covered = [(m.start, m.end) for m in found]
+    # (text, start, end, capitalised word, inside a model entity) from one array: Token objects are costly to make.
+    from spacy.attrs import ENT_TYPE, IDX, IS_ALPHA, IS_TITLE, IS_UPPER, LENGTH
+
+    toks = [
+        (text[i : i + n], i, i + n, bool(alpha and (title or upper)), bool(ent))
+        for i, n, alpha, title, upper, ent in doc.to_array([IDX, LENGTH, IS_ALPHA, IS_TITLE, IS_UPPER, ENT_TYPE]).tolist()
+    ]
     extra = []
     i = 0
-    while i < len(doc):
+    while i < len(toks):
+        if not toks[i][3] or toks[i][4]:
+            i += 1
+            continue
         hit = None
         for n in (3, 2, 1):
-            span = doc[i : i + n]
-            if len(span) < n or not all(t.is_title or t.is_upper for t in span if t.is_alpha) or not span[0].is_alpha:
+            window = toks[i : i + n]
+            if len(window) < n or not window[-1][3] or not all(w[3] or not w[0].isalpha() for w in window):
                 continue
-            if n > 1 and not span[-1].is_alpha:
-                continue
-            place = gaz.place(span.text)
-            if place is not None and place.kind in ("country", "region") and span.text.lower() not in _AMBIGUOUS_COUNTRIES:
-                hit = (span, place)
+            name = text[window[0][1] : window[-1][2]] if n > 1 else window[0][0]
+            place = gaz.place(name)
+            if place is not None and place.kind in ("country", "region") and name.lower() not in _AMBIGUOUS_COUNTRIES:
+                hit = (name, window[0][1], window[-1][2], n, place)
                 break
         if hit:
-            span, place = hit
-            s, e = span.start_char, span.end_char
-            if not any(a < e and s < b for a, b in covered) and not span[0].ent_type_:
-                extra.append(Mention("", 0, s, e, span.text, place.label, place.canonical, None, place.country))
-            i += len(span)
+            name, s, e, n, place = hit
+            if not any(a < e and s < b for a, b in covered):
+                extra.append(Mention("", 0, s, e, name, place.label, place.canonical, None, place.country))
+            i += n
         else:
             i += 1
     return extra
 
 
-def _expansions(doc, found: list[Mention]) -> list[Mention]:
+def _expansions(text: str, found: list[Mention]) -> list[Mention]:
     """ "Organization for Security and Co-operation in Europe (OSCE)": the words whose initials spell the acronym
     in parentheses are one ORG, even where the model cut them into an ORG and a place."""
     out = list(found)
-    for m in _ACRONYM_AFTER.finditer(doc.text):
+    for m in _ACRONYM_AFTER.finditer(text):
         letters = re.sub(r"[^A-Z]", "", m.group(1))
         if len(letters) < 2:
             continue
-        words = list(re.finditer(r"\S+", doc.text[max(0, m.start() - 200) : m.start()]))
+        words = list(re.finditer(r"\S+", text[max(0, m.start() - 200) : m.start()]))
         offset = max(0, m.start() - 200)
         initials, start = "", None
         for w in reversed(words):
@@ -286,12 +294,12 @@ def _expansions(doc, found: list[Mention]) -> list[Mention]:
         if start is None or initials != letters:
             continue
         end = m.start()
-        while end > start and doc.text[end - 1] in " ,;:":
+        while end > start and text[end - 1] in " ,;:":
             end -= 1
         inside = [x for x in out if x.start >= start and x.end <= end]
         if any(x.label == "ORG" for x in inside) or not inside:
             out = [x for x in out if not (x.start >= start and x.end <= end)]
-            out.append(Mention("", 0, start, end, doc.text[start:end], "ORG"))
+            out.append(Mention("", 0, start, end, text[start:end], "ORG"))
     return sorted(out, key=lambda x: x.start)
 
 
@@ -389,14 +397,14 @@ def _looks_like_place(label: str, place, text: str) -> bool:
     return label == "ORG" and gazetteer().city_population.get(text.lower(), 0) >= 500_000
 
 
-def _missing_acronyms(doc, found: list[Mention]) -> list[Mention]:
+def _missing_acronyms(text: str, found: list[Mention]) -> list[Mention]:
     """An acronym in parentheses right after an ORG ("... in Europe (OSCE)") is an ORG mention too."""
     extra = []
     spans = {(m.start, m.end) for m in found}
     for m in found:
         if m.label != "ORG":
             continue
-        after = _ACRONYM_AFTER.match(doc.text, m.end)
+        after = _ACRONYM_AFTER.match(text, m.end)
         if after and _acronym_of(after.group(1), m.text) and (after.start(1), after.end(1)) not in spans:
             extra.append(Mention("", 0, after.start(1), after.end(1), after.group(1), "ORG"))
     return extra

@@ -1087,9 +1087,10 @@ _FUTURE_CUES = re.compile(r"\b(will|shall|'ll|wo|going|scheduled|expected|expect
                           r"next|upcoming|set|due|intends?|hopes?|aims?|would)\b", re.I)
 
 
-def date_mentions(doc: "Doc", anchor: datetime | date | None) -> list[DateMention]:
-    """DATE/TIME mentions of a parsed document, normalised against the anchor (the publication date)."""
-    text = doc.text
+def date_mentions(doc: "Doc", anchor: datetime | date | None, text: str | None = None) -> list[DateMention]:
+    """DATE/TIME mentions of a parsed document, normalised against the anchor (the publication date).
+    `text` is `doc.text` when the caller has it already (spaCy rebuilds it on every access)."""
+    text = doc.text if text is None else text
     a = _as_date(anchor)
     spans: list[tuple[int, int, int]] = []  # (start, end, priority)
     for ent in doc.ents:

@@ -534,7 +534,8 @@ def task_articles(corpora: Path, settings: Settings, console: Console) -> TaskRe
         for _, src, rel in inputs:
             (raw / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, raw / rel)
-        summary, read, _ = run_pipeline_on(raw, settings, console, ())
+        # Header parsing needs the articles table only: extraction off keeps this task fast.
+        summary, read, _ = run_pipeline_on(raw, settings.replace(extract=False), console, ())
     articles = read["articles"] or []
     by_path: dict[str, list[dict]] = defaultdict(list)
     for a in articles:

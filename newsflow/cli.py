@@ -44,9 +44,15 @@ def run(
     if not raw.is_dir():
         err.print(f"[red]error:[/red] raw folder {raw} does not exist or is not a folder")
         raise typer.Exit(2)
+    from newsflow.nlp import ModelNotInstalled
     from newsflow.runner import run_pipeline
+    from newsflow.store import StoreError
 
-    summary = run_pipeline(settings, console=err)
+    try:
+        summary = run_pipeline(settings, console=err)
+    except (StoreError, ModelNotInstalled) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2)
     print_summary(summary, settings)
     raise typer.Exit(0 if summary.published else 1)
 

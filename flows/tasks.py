@@ -55,6 +55,12 @@ class RunState:
     rows: dict = field(default_factory=dict)
     report: GateReport = field(default_factory=GateReport)
 
+    def note_quarantined(self, path: str, record: int | None) -> None:
+        """Keys the articles suite checks no article carries (a whole file when record is None)."""
+        self.quarantined_keys.append(f"{path}#{record}")
+        if record is None:
+            self.quarantined_files.append(path)
+
 
 @dataclass
 class Discovery:
@@ -93,9 +99,7 @@ def load_published_state(store: CuratedStore, run_id: str, started_at: datetime)
         index.bodies.setdefault(bsha, aid)
     state = RunState(run_id=run_id, started_at=started_at, prior=prior, index=index)
     for path, record, _sha in prior.quarantine_keys:
-        state.quarantined_keys.append(f"{path}#{record}")
-        if record is None:
-            state.quarantined_files.append(path)
+        state.note_quarantined(path, record)
     return state
 
 
@@ -132,9 +136,7 @@ def build_article_rows(parsed: ParseResult, state: RunState, default_language: s
     state.duplicates_merged += len(articles.duplicates)
     quarantine = build_quarantine(parsed.rejections, state.run_id, state.started_at)
     for path, record in zip(quarantine.column("source_path").to_pylist(), quarantine.column("source_record").to_pylist()):
-        state.quarantined_keys.append(f"{path}#{record}")
-        if record is None:
-            state.quarantined_files.append(path)
+        state.note_quarantined(path, record)
     return {"articles": articles.table, "quarantine": quarantine}
 
 

@@ -72,7 +72,7 @@ class CuratedStore:
             schema = pa.schema([schema.field(c) for c in columns])
         if not files:
             return schema.empty_table()
-        return pa.concat_tables([pq.read_table(f, columns=columns, schema=schema if not columns else None).select(schema.names).cast(schema) for f in files])
+        return pa.concat_tables([pq.read_table(f, columns=columns).select(schema.names).cast(schema) for f in files])
 
     def prior_state(self) -> PriorState:
         files = self.read(STATE_FILES)

@@ -53,8 +53,6 @@ ROLE_MODIFIERS = {
 }
 HONORIFICS = {"mr.", "mrs.", "ms.", "mr", "mrs", "ms", "miss", "sir", "dame", "lord", "lady"}
 _CREDIT = re.compile(r"/|\bvia\b|Getty|Images|AFP|Reuters|Associated Press|\bAP\b|Shutterstock|EPA|Pool", re.I)
-_LEADING = re.compile(r"^(?:the|a|an)\s+", re.I)
-_TRAILING = re.compile(r"(?:\s*['’]s|['’])$|[\s.,;:!?\"“”)(]+$")
 _ACRONYM_AFTER = re.compile(r"\s*\(([A-Z][A-Za-z&.-]{1,11})\)")
 _STOP_INITIALS = {"for", "and", "of", "in", "the", "on", "to", "de", "du", "la", "des", "&"}
 

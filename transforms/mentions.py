@@ -75,7 +75,7 @@ def mention_id(article_id: str, m: Mention) -> str:
     return hashlib.sha256(f"{article_id}|{m.field}|{m.start}|{m.end}|{m.label}".encode()).hexdigest()[:20]
 
 
-def entity_id(canonical: str, label: str) -> str | None:
+def entity_id(canonical: str, label: str) -> str:
     """Stable across runs and articles: the same canonical name and kind give the same id."""
     kind = KIND.get(label, "misc")
     return hashlib.sha256(f"{kind}|{canonical.casefold()}".encode()).hexdigest()[:16]
@@ -87,13 +87,12 @@ def article_mentions(docs: dict, anchor: datetime | date | None, originals: dict
     raw: list[Mention] = []
     model_texts = {f: doc.text for f, doc in docs.items() if doc is not None}  # Doc.text is rebuilt on each access
     texts = {f: (originals or {}).get(f) or model_texts[f] for f in model_texts}
+    starts = {f: [s.start_char for s in docs[f].sents] for f in model_texts}
     for field in FIELDS:
-        doc = docs.get(field)
-        if doc is None or not model_texts[field]:
+        if not model_texts.get(field):
             continue
-        text = texts[field]
-        sentence_starts = [s.start_char for s in doc.sents]
-        sent = lambda start: max(0, bisect.bisect_right(sentence_starts, start) - 1)  # noqa: E731
+        doc, text = docs[field], texts[field]
+        sent = lambda start: _sentence_of(starts[field], start)  # noqa: E731
         entities = _entities(doc, model_texts[field])
         for d in date_mentions(doc, anchor, model_texts[field]):
             raw.append(Mention(field, sent(d.start), d.start, d.end, text[d.start : d.end], d.label, normalized_value=d.value))
@@ -101,14 +100,18 @@ def article_mentions(docs: dict, anchor: datetime | date | None, originals: dict
         for m in entities:
             if not any(m.start < e and s < m.end for s, e in taken):
                 raw.append(replace(m, field=field, sentence_index=sent(m.start), text=text[m.start : m.end]))
-    raw += _propagate(raw, texts, docs)
-    return _resolve(raw, {f: texts[f] for f in texts})
+    raw += _propagate(raw, texts, starts)
+    return _resolve(raw, texts)
+
+
+def _sentence_of(sentence_starts: list[int], start: int) -> int:
+    return max(0, bisect.bisect_right(sentence_starts, start) - 1)
 
 
 _PROPAGATE = ("PERSON", "ORG", "GPE", "LOC", "NORP")
 
 
-def _propagate(found: list[Mention], texts: dict, docs: dict) -> list[Mention]:
+def _propagate(found: list[Mention], texts: dict, sentence_starts: dict) -> list[Mention]:
     """A name the model tagged once is the same name wherever else it stands untagged in the article; a tagged
     full name also lends its label to its surname standing alone ("Alexander Lebed" ... "Lebed")."""
     forms: dict[str, Mention] = {}
@@ -124,7 +127,6 @@ def _propagate(found: list[Mention], texts: dict, docs: dict) -> list[Mention]:
     added = []
     for field, text in texts.items():
         covered = [(m.start, m.end) for m in found if m.field == field]
-        sentence_starts = [s.start_char for s in docs[field].sents]
         for form in sorted(forms, key=len, reverse=True):  # longer names first: "Kent County" before "Kent"
             s = text.find(form)
             while s >= 0:
@@ -132,8 +134,7 @@ def _propagate(found: list[Mention], texts: dict, docs: dict) -> list[Mention]:
                 whole_word = (s == 0 or not (text[s - 1].isalnum() or text[s - 1] in ".-")) and (e == len(text) or not (text[e].isalnum() or text[e] == "-"))
                 if whole_word and not any(a < e and s < b for a, b in covered):
                     src = forms[form]
-                    sent = max(0, bisect.bisect_right(sentence_starts, s) - 1)
-                    added.append(Mention(field, sent, s, e, form, src.label, src.canonical if form == src.text else None, None, src.country_code))
+                    added.append(Mention(field, _sentence_of(sentence_starts[field], s), s, e, form, src.label, src.canonical if form == src.text else None, None, src.country_code))
                     covered.append((s, e))
                 s = text.find(form, e)
     return added
@@ -164,15 +165,15 @@ def _entities(doc, doc_text: str) -> list[Mention]:
         place = gaz.place(text) if label in ("ORG", "PERSON", "GPE", "LOC", "FAC", "NORP") else None
         canonical = None
         if place is not None and (label in ("GPE", "LOC") or _looks_like_place(label, place, text)):
-            label, country, canonical = place.label if label not in ("GPE", "LOC") else label, place.country, place.canonical
-            if place.kind == "country" or place.kind == "state":
+            country, canonical = place.country, place.canonical
+            if place.kind in ("country", "state"):
                 label = "GPE"
+            elif label not in ("GPE", "LOC"):
+                label = place.label
         elif label == "NORP":
             dem = gaz.demonym(text)
             if dem:
                 canonical, country = dem
-        elif label == "FAC":
-            country = None
         if label == "PERSON" and role is None:
             role = _role_before(doc, start_tok) or _apposition_role(doc, start_tok, end_tok)
         out.append(

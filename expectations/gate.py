@@ -15,10 +15,10 @@ from functools import cached_property
 
 import pyarrow as pa
 
-from expectations import articles, entities, mentions, quarantine, runs
+from expectations import articles, entities, events, mentions, quarantine, quotes, runs
 from newsflow.schema import TABLES
 
-SUITES = {m.TABLE: m for m in (articles, mentions, entities, quarantine, runs)}
+SUITES = {m.TABLE: m for m in (articles, mentions, entities, quotes, events, quarantine, runs)}
 
 
 @dataclass

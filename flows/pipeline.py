@@ -56,7 +56,7 @@ def newsflow_run(settings: Settings, on_progress: Callable[[int, int], None] | N
                 parsed = tasks.parse_raw_files(new_files, started_at, settings.day_first)
                 tables = tasks.build_article_rows(parsed, state, settings.default_language)
                 if settings.extract:
-                    tables["mentions"] = tasks.extract_mentions(tables["articles"], extractor)
+                    tables.update(tasks.extract_rows(tables["articles"], extractor))
                 tasks.validate_tables(gate, tables, state, f"shard-{n:05d}")
                 tasks.stage_tables(staging, tables, new_files, state)
                 for r in parsed.rejections:

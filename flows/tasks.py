@@ -20,7 +20,8 @@ from newsflow.store import STATE_FILES, CuratedStore, PriorState, Staging, save_
 from newsflow.nlp import Extractor
 from transforms.articles import ArticleIndex, build_articles, with_partition
 from transforms.entities import build_entities
-from transforms.mentions import ArticleText, build_mentions
+from transforms.extraction import build_extraction_tables
+from transforms.mentions import ArticleText
 from transforms.quarantine import build_quarantine
 from transforms.readers import parse_file
 from transforms.records import ParseResult, Rejection
@@ -52,6 +53,8 @@ class RunState:
     duplicates_merged: int = 0
     quarantined: int = 0
     mentions_written: int = 0
+    quotes_written: int = 0
+    events_written: int = 0
     rows: dict = field(default_factory=dict)
     report: GateReport = field(default_factory=GateReport)
 
@@ -140,15 +143,16 @@ def build_article_rows(parsed: ParseResult, state: RunState, default_language: s
     return {"articles": articles.table, "quarantine": quarantine}
 
 
-@pipeline_task(name="extract-mentions")
-def extract_mentions(articles: pa.Table, extractor: Extractor) -> pa.Table:
-    """Entity and date mentions of the English articles (others keep their row and skip extraction)."""
+@pipeline_task(name="extract-mentions-quotes-events")
+def extract_rows(articles: pa.Table, extractor: Extractor) -> dict[str, pa.Table]:
+    """Mentions, quotes and events of the English articles, from one parse per field in the worker processes
+    (others keep their row and skip extraction)."""
     english = [
         ArticleText(r["article_id"], r["title"], r["caption"], r["body"], r["published_at"])
         for r in articles.select(["article_id", "title", "caption", "body", "published_at", "language"]).to_pylist()
         if r["language"] == "en"
     ]
-    return build_mentions(extractor.mentions(english))
+    return build_extraction_tables(extractor.extract(english))
 
 
 @pipeline_task(name="validate-tables")
@@ -180,6 +184,10 @@ def stage_tables(staging: Staging, tables: dict[str, pa.Table], files: list[tupl
             state.quarantined += written
         elif name == "mentions":
             state.mentions_written += written
+        elif name == "quotes":
+            state.quotes_written += written
+        elif name == "events":
+            state.events_written += written
     processed = pa.table(
         {"source_path": [f[0] for f in files], "raw_sha256": [f[2] for f in files], "run_id": [state.run_id] * len(files)}
     )
@@ -208,12 +216,14 @@ def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunSta
         rows_articles=staging.row_count("articles"),
         rows_mentions=staging.row_count("mentions"),
         rows_entities=entities.num_rows,
+        rows_quotes=staging.row_count("quotes"),
+        rows_events=staging.row_count("events"),
         rows_quarantine=staging.row_count("quarantine"),
         validation_passed=state.report.success,
         pipeline_version=__version__,
         model_name=settings.model_name,
     )
-    state.rows = {t: getattr(record, f"rows_{t}") for t in ("articles", "mentions", "entities", "quarantine")}
+    state.rows = {t: getattr(record, f"rows_{t}") for t in ("articles", "mentions", "entities", "quotes", "events", "quarantine")}
     run_row = build_run_row(record)
     validate_tables.fn(gate, {"runs": run_row}, state, "runs")
     save_run_record(store.root, state.run_id, "validation.json", state.report.to_json())

@@ -8,7 +8,8 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
-from transforms.mentions import ArticleText, Mention, mentions_for_articles
+from transforms.extraction import ArticleExtraction, extract_articles
+from transforms.mentions import ArticleText, Mention
 
 
 class ModelNotInstalled(RuntimeError):
@@ -36,8 +37,8 @@ def _init_worker(model_name: str, batch_size: int) -> None:
     _WORKER["batch_size"] = batch_size
 
 
-def _run_chunk(articles: list[ArticleText]) -> list[tuple[str, list[Mention]]]:
-    return mentions_for_articles(_WORKER["nlp"], articles, _WORKER["batch_size"])
+def _run_chunk(articles: list[ArticleText]) -> list[ArticleExtraction]:
+    return extract_articles(_WORKER["nlp"], articles, _WORKER["batch_size"])
 
 
 def _parse_chunk(texts: list[str]) -> int:
@@ -83,12 +84,16 @@ class Extractor:
         size = max(1, -(-len(texts) // (self.workers * 4)))
         return sum(pool.map(_parse_chunk, [texts[i : i + size] for i in range(0, len(texts), size)]))
 
-    def mentions(self, articles: list[ArticleText]) -> list[tuple[str, list[Mention]]]:
+    def extract(self, articles: list[ArticleText]) -> list[ArticleExtraction]:
+        """Mentions, quotes and events of each article: one parse per field, in the worker processes."""
         if not articles:
             return []
         pool = self._pool_for(len(articles))
         if pool is None:
-            return mentions_for_articles(load_nlp(self.model_name), articles, self.batch_size)
+            return extract_articles(load_nlp(self.model_name), articles, self.batch_size)
         size = max(1, -(-len(articles) // (self.workers * 4)))
         chunks = [articles[i : i + size] for i in range(0, len(articles), size)]
-        return [pair for result in pool.map(_run_chunk, chunks) for pair in result]
+        return [r for result in pool.map(_run_chunk, chunks) for r in result]
+
+    def mentions(self, articles: list[ArticleText]) -> list[tuple[str, list[Mention]]]:
+        return [(r.article_id, r.mentions) for r in self.extract(articles)]

@@ -75,6 +75,62 @@ ENTITIES = pa.schema(
     ]
 )
 
+QUOTES = pa.schema(
+    [
+        _f("quote_id", pa.string(), "Stable id of the quote: hash of article_id, field, offsets and quote_type."),
+        _f("article_id", pa.string(), "Article the quote is in."),
+        _f("field", pa.string(), "Column of the article the offsets point into: title, caption or body."),
+        _f("paragraph_index", pa.int32(), "0-based paragraph (blank-line separated block) of the field where the quote starts."),
+        _f("start_char", pa.int32(), "Start offset of the quoted words (quote marks excluded) into the field."),
+        _f("end_char", pa.int32(), "End offset (exclusive) of the quoted words."),
+        _f("text", pa.string(), "Exactly field[start_char:end_char]: the quoted or reported words."),
+        _f("quote_type", pa.string(), "direct (a quoted sentence), partial (a few quoted words inside a sentence) or indirect (reported speech)."),
+        _f("speaker_text", pa.string(), "The words naming the speaker as they stand in the field (a name, pronoun or description).", True),
+        _f("speaker_start_char", pa.int32(), "Start offset of speaker_text in the same field.", True),
+        _f("speaker_end_char", pa.int32(), "End offset (exclusive) of speaker_text.", True),
+        _f("speaker_entity_id", pa.string(), "Entity of the speaker (see `entities`), also for pronouns and descriptions resolved to a named person.", True),
+        _f("speaker_canonical", pa.string(), "Canonical name of the speaker entity.", True),
+        _f("speaker_kind", pa.string(), "person, organization, anonymous (an unnamed source), pronoun (resolved or not) or unknown.", True),
+        _f("cue", pa.string(), "The attribution cue as written (said, told, according to).", True),
+        _f("cue_lemma", pa.string(), "Lemma of the cue (say, tell, according to).", True),
+    ]
+)
+
+EVENTS = pa.schema(
+    [
+        _f("event_id", pa.string(), "Stable id of the event: hash of article_id, field, trigger offsets and event_type."),
+        _f("article_id", pa.string(), "Article the event is in."),
+        _f("field", pa.string(), "Extension: column of the article the offsets point into: title, caption or body."),
+        _f("sentence_index", pa.int32(), "0-based sentence number inside the field."),
+        _f("start_char", pa.int32(), "Start offset of the evidence span (the clause naming the event) into the field."),
+        _f("end_char", pa.int32(), "End offset (exclusive) of the evidence span."),
+        _f("text", pa.string(), "Extension: exactly field[start_char:end_char], the evidence span."),
+        _f("trigger", pa.string(), "The word or phrase that names the event, as written."),
+        _f("trigger_lemma", pa.string(), "Lemma of the trigger (the lexicon entry it matched)."),
+        _f("trigger_start_char", pa.int32(), "Extension: start offset of the trigger in the field."),
+        _f("trigger_end_char", pa.int32(), "Extension: end offset (exclusive) of the trigger."),
+        _f("event_type", pa.string(), "PLOVER event type: AGREE, CONSULT, SUPPORT, COOPERATE, AID, CONCEDE, RETREAT, INVESTIGATE, DEMAND, DISAPPROVE, REJECT, THREATEN, PROTEST, MOBILIZE, SANCTION, COERCE, ASSAULT, FIGHT, CRIME."),
+        _f("cameo_root", pa.string(), "CAMEO root code 01-20 of the event (GDELT EventRootCode)."),
+        _f("quad_class", pa.int8(), "CAMEO quad class: 1 verbal cooperation, 2 material cooperation, 3 verbal conflict, 4 material conflict."),
+        _f("goldstein", pa.float32(), "Goldstein scale (-10 to +10) of the CAMEO code."),
+        _f("actor1_text", pa.string(), "Who acts, as written.", True),
+        _f("actor1_entity_id", pa.string(), "Entity of actor1 (see `entities`).", True),
+        _f("actor1_country", pa.string(), "ISO 3166-1 alpha-2 country of actor1.", True),
+        _f("actor2_text", pa.string(), "Who is acted on, as written.", True),
+        _f("actor2_entity_id", pa.string(), "Entity of actor2.", True),
+        _f("actor2_country", pa.string(), "ISO 3166-1 alpha-2 country of actor2.", True),
+        _f("location_text", pa.string(), "Where the event takes place, as written.", True),
+        _f("location_entity_id", pa.string(), "Entity of the location.", True),
+        _f("location_country", pa.string(), "ISO 3166-1 alpha-2 country of the location.", True),
+        _f("event_date", pa.date32(), "Date of the event from a date expression attached to it, resolved against published_at; null when none is attached.", True),
+        _f("date_text", pa.string(), "The date expression as written.", True),
+        _f("date_precision", pa.string(), "day, week, month or year.", True),
+        _f("date_source", pa.string(), "Extension: where event_date came from: `clause` (a date in the trigger's clause), `sentence`, or null.", True),
+        _f("mode", pa.string(), "asserted, planned (future, scheduled), hypothetical (conditional) or negated."),
+        _f("confidence", pa.float32(), "0-1: how sure the rules are (pattern strength, actors found)."),
+    ]
+)
+
 QUARANTINE = pa.schema(
     [
         _f("source_path", pa.string(), "Path of the raw file, relative to RAW."),
@@ -102,6 +158,8 @@ RUNS = pa.schema(
         _f("rows_mentions", pa.int64(), "Rows in `mentions` after the run."),
         _f("rows_entities", pa.int64(), "Rows in `entities` after the run."),
         _f("rows_quarantine", pa.int64(), "Rows in `quarantine` after the run."),
+        _f("rows_quotes", pa.int64(), "Rows in `quotes` after the run (null for runs before the table existed).", True),
+        _f("rows_events", pa.int64(), "Rows in `events` after the run (null for runs before the table existed).", True),
         _f("validation_passed", pa.bool_(), "Every expectation suite passed (a run that fails is not published)."),
         _f("pipeline_version", pa.string(), "newsflow version that wrote the run."),
         _f("model_name", pa.string(), "Extension: spaCy pipeline used for extraction."),
@@ -112,6 +170,8 @@ TABLES: dict[str, pa.Schema] = {
     "articles": ARTICLES,
     "mentions": MENTIONS,
     "entities": ENTITIES,
+    "quotes": QUOTES,
+    "events": EVENTS,
     "quarantine": QUARANTINE,
     "runs": RUNS,
 }

@@ -493,12 +493,9 @@ class ArticleText:
 
 def mentions_for_articles(nlp, articles: list[ArticleText], batch_size: int = 64) -> list[tuple[str, list[Mention]]]:
     """Run the given spaCy pipeline over each article's fields and collect its mentions."""
-    texts = [(case_for_ner(getattr(a, f)), (i, f)) for i, a in enumerate(articles) for f in FIELDS if getattr(a, f)]
-    docs: list[dict] = [{} for _ in articles]
-    for doc, (i, f) in nlp.pipe(texts, as_tuples=True, batch_size=batch_size):
-        docs[i][f] = doc
-    originals = [{f: getattr(a, f) for f in FIELDS if getattr(a, f)} for a in articles]
-    return [(a.article_id, article_mentions(docs[i], a.published_at, originals[i])) for i, a in enumerate(articles)]
+    from transforms.extraction import extract_articles
+
+    return [(r.article_id, r.mentions) for r in extract_articles(nlp, articles, batch_size)]
 
 
 _CAPS_LINE = re.compile(r"^[^a-z\n]*[A-Z]{2}[^a-z\n]*$", re.M)

@@ -25,6 +25,8 @@ class RunRecord:
     rows_mentions: int
     rows_entities: int
     rows_quarantine: int
+    rows_quotes: int | None
+    rows_events: int | None
     validation_passed: bool
     pipeline_version: str
     model_name: str

@@ -1,0 +1,42 @@
+"""Expectation suite for `quotes`."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+import pandas as pd
+
+TABLE = "quotes"
+DERIVED = ["offsets_exact", "speaker_offsets_exact"]
+QUOTE_TYPES = ["direct", "partial", "indirect"]
+SPEAKER_KINDS = ["person", "organization", "anonymous", "pronoun", "unknown"]
+
+
+def expectations() -> list:
+    e = gx.expectations
+    return [
+        e.ExpectColumnValuesToBeUnique(column="quote_id"),
+        e.ExpectColumnValuesToBeInSet(column="offsets_exact", value_set=[True]),
+        e.ExpectColumnValuesToBeInSet(column="speaker_offsets_exact", value_set=[True]),
+        e.ExpectColumnValuesToBeInSet(column="field", value_set=["title", "caption", "body"]),
+        e.ExpectColumnValuesToBeInSet(column="quote_type", value_set=QUOTE_TYPES),
+        e.ExpectColumnValuesToBeInSet(column="speaker_kind", value_set=SPEAKER_KINDS),
+        e.ExpectColumnValuesToBeInSet(column="article_id", value_set={"$PARAMETER": "article_ids"}),
+        e.ExpectColumnValuesToBeBetween(column="start_char", min_value=0),
+        e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="end_char", column_B="start_char"),
+    ]
+
+
+def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
+    """`offsets_exact`: the quote's text is exactly its slice; `speaker_offsets_exact` likewise for the speaker
+    (true when there is no speaker span)."""
+    frame = frame.copy()
+    texts = context.get("article_texts", {})
+    frame["offsets_exact"] = [
+        (texts.get((aid, f)) or "")[s:e] == t
+        for aid, f, s, e, t in zip(frame["article_id"], frame["field"], frame["start_char"], frame["end_char"], frame["text"])
+    ]
+    frame["speaker_offsets_exact"] = [
+        True if pd.isna(t) and pd.isna(s) else (not pd.isna(s) and not pd.isna(e) and (texts.get((aid, f)) or "")[int(s):int(e)] == t)
+        for aid, f, s, e, t in zip(frame["article_id"], frame["field"], frame["speaker_start_char"], frame["speaker_end_char"], frame["speaker_text"])
+    ]
+    return frame

@@ -81,6 +81,13 @@ def entity_id(canonical: str, label: str) -> str:
     return hashlib.sha256(f"{kind}|{canonical.casefold()}".encode()).hexdigest()[:16]
 
 
+def mention_entity_id(m: Mention) -> str | None:
+    """The entity id a mention carries (null for dates, times and numbers): what quotes and events link to."""
+    if m.label in NUMERIC or m.label in ("DATE", "TIME"):
+        return None
+    return entity_id(m.canonical or m.text, m.label)
+
+
 def article_mentions(docs: dict, anchor: datetime | date | None, originals: dict | None = None) -> list[Mention]:
     """Mentions of one article from its Docs by field ({'title': Doc, 'caption': Doc, 'body': Doc}); `originals`
     holds the field texts when the Docs were made from a re-cased copy (`case_for_ner`)."""
@@ -517,7 +524,7 @@ def build_mentions(rows: list[tuple[str, list[Mention]]]) -> pa.Table:
     cols: dict[str, list] = {name: [] for name in MENTIONS.names}
     for article_id, mentions in rows:
         for m in mentions:
-            has_entity = m.label not in NUMERIC and m.label not in ("DATE", "TIME")
+            eid = mention_entity_id(m)
             values = {
                 "mention_id": mention_id(article_id, m),
                 "article_id": article_id,
@@ -527,8 +534,8 @@ def build_mentions(rows: list[tuple[str, list[Mention]]]) -> pa.Table:
                 "end_char": m.end,
                 "text": m.text,
                 "label": m.label,
-                "entity_id": entity_id(m.canonical or m.text, m.label) if has_entity else None,
-                "canonical_name": (m.canonical or m.text) if has_entity else None,
+                "entity_id": eid,
+                "canonical_name": (m.canonical or m.text) if eid else None,
                 "role_title": m.role_title,
                 "country_code": m.country_code,
                 "normalized_value": m.normalized_value,

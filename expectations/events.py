@@ -5,7 +5,10 @@ from __future__ import annotations
 import great_expectations as gx
 import pandas as pd
 
+from expectations.levels import record_level
+
 TABLE = "events"
+RECORD_KEY = "article_id"
 DERIVED = ["offsets_exact"]
 EVENT_TYPES = ["AGREE", "CONSULT", "SUPPORT", "COOPERATE", "AID", "CONCEDE", "RETREAT", "INVESTIGATE", "DEMAND", "DISAPPROVE",
                "REJECT", "THREATEN", "PROTEST", "MOBILIZE", "SANCTION", "COERCE", "ASSAULT", "FIGHT", "CRIME"]
@@ -15,6 +18,8 @@ MODES = ["asserted", "planned", "hypothetical", "negated"]
 def expectations() -> list:
     e = gx.expectations
     return [
+        e.ExpectColumnValuesToBeInSet(column="article_id", value_set={"$PARAMETER": "article_ids"}),
+        *record_level([
         e.ExpectColumnValuesToBeUnique(column="event_id"),
         e.ExpectColumnValuesToBeInSet(column="offsets_exact", value_set=[True]),
         e.ExpectColumnValuesToBeInSet(column="event_type", value_set=EVENT_TYPES),
@@ -23,7 +28,7 @@ def expectations() -> list:
         e.ExpectColumnValuesToBeBetween(column="goldstein", min_value=-10, max_value=10),
         e.ExpectColumnValuesToBeBetween(column="confidence", min_value=0, max_value=1),
         e.ExpectColumnValuesToMatchRegex(column="cameo_root", regex=r"^(0[1-9]|1[0-9]|20)$"),
-        e.ExpectColumnValuesToBeInSet(column="article_id", value_set={"$PARAMETER": "article_ids"}),
+        ]),
     ]
 
 

@@ -2,6 +2,12 @@
 
 Each suite module in this package supplies `TABLE`, `expectations()` and `prepare(frame)`; the gate adds the
 checks that follow from the schema declared in `newsflow.schema` (column list and order, non-null columns).
+
+Record-level versus table-level: a suite whose rows belong to one article declares `RECORD_KEY = "article_id"`;
+its expectations with GX severity `warning` are about one record (a bad date, bad offsets in one article's rows),
+and the gate names the articles whose rows failed them (GX's `unexpected_index_list`), so the flow quarantines
+those articles and publishes the rest. Expectations with severity `critical` (the default: schema, references
+across tables, uniqueness across files) are about the table and block publishing.
 """
 
 from __future__ import annotations
@@ -15,10 +21,11 @@ from functools import cached_property
 
 import pyarrow as pa
 
-from expectations import articles, entities, events, mentions, quarantine, quotes, runs
+from expectations import articles, entities, events, lineage, mentions, quarantine, quotes, runs
+from expectations.levels import RECORD, record_level
 from newsflow.schema import TABLES
 
-SUITES = {m.TABLE: m for m in (articles, mentions, entities, quotes, events, quarantine, runs)}
+SUITES = {m.TABLE: m for m in (articles, mentions, entities, quotes, events, quarantine, lineage, runs)}
 
 
 @dataclass
@@ -28,6 +35,12 @@ class Failure:
     column: str | None
     unexpected_count: int | None
     examples: list
+    severity: str = "critical"
+    keys: list = field(default_factory=list)  # record keys (article ids) of the failing rows, record-level only
+
+    @property
+    def record_level(self) -> bool:
+        return self.severity == RECORD and bool(self.keys) and all(k is not None for k in self.keys)
 
     def __str__(self) -> str:
         where = f"{self.table}.{self.column}" if self.column else self.table
@@ -42,9 +55,23 @@ class GateReport:
     failures: list[Failure] = field(default_factory=list)
     results: dict = field(default_factory=dict)  # table -> GX validation result (JSON-able)
     rows_checked: dict = field(default_factory=dict)
+    quarantined: dict = field(default_factory=dict)  # article_id -> record-level expectations it failed
+
+    def bad_records(self) -> dict[str, list[str]] | None:
+        """{article_id: [failed expectation, ...]} when every failure is record-level; None when any is not."""
+        if any(not f.record_level for f in self.failures):
+            return None
+        bad: dict[str, list[str]] = {}
+        for f in self.failures:
+            name = f"{f.table}.{f.column} {f.expectation}" if f.column else f"{f.table} {f.expectation}"
+            for key in f.keys:
+                if name not in bad.setdefault(key, []):
+                    bad[key].append(name)
+        return bad
 
     def merge(self, other: "GateReport", label: str) -> None:
         self.success = self.success and other.success
+        self.quarantined.update(other.quarantined)
         self.failures.extend(other.failures)
         for table, result in other.results.items():
             self.results.setdefault(table, []).append({"batch": label, **result})
@@ -53,20 +80,24 @@ class GateReport:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"success": self.success, "failures": [str(f) for f in self.failures], "rows_checked": self.rows_checked, "results": self.results},
+            {"success": self.success, "failures": [str(f) for f in self.failures], "quarantined_articles": self.quarantined,
+             "rows_checked": self.rows_checked, "results": self.results},
             indent=1,
             default=str,
         )
 
 
-def schema_expectations(schema: pa.Schema, derived: list[str]) -> list:
-    """Checks that follow from the declared schema; `derived` are the columns a suite's `prepare` appends."""
+def schema_expectations(schema: pa.Schema, derived: list[str], record_key: str | None = None) -> list:
+    """Checks that follow from the declared schema; `derived` are the columns a suite's `prepare` appends. The
+    column list is table-level; a null in one article's row is record-level where the table has a record key."""
     import great_expectations as gx
 
     e = gx.expectations
     checks = [e.ExpectTableColumnsToMatchOrderedList(column_list=list(schema.names) + list(derived))]
-    checks += [e.ExpectColumnValuesToNotBeNull(column=f.name) for f in schema if not f.nullable and not pa.types.is_list(f.type)]
-    return checks
+    not_null = [e.ExpectColumnValuesToNotBeNull(column=f.name) for f in schema if not f.nullable and not pa.types.is_list(f.type)]
+    if record_key:
+        record_level([c for c in not_null if c.column != record_key])
+    return checks + not_null
 
 
 class Gate:
@@ -93,11 +124,13 @@ class Gate:
             module = SUITES[table]
             batch = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(f"{table}_frame")
             suite = context.suites.add(gx.ExpectationSuite(name=table))
-            for expectation in schema_expectations(TABLES[table], getattr(module, "DERIVED", [])) + module.expectations():
+            for expectation in schema_expectations(TABLES[table], getattr(module, "DERIVED", []), getattr(module, "RECORD_KEY", None)) + module.expectations():
                 suite.add_expectation(expectation)
             definition = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=suite))
+            key = getattr(module, "RECORD_KEY", None)
+            result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": [key]} if key else {"result_format": "SUMMARY"}
             checkpoints[table] = context.checkpoints.add(
-                gx.Checkpoint(name=f"{table}_gate", validation_definitions=[definition], result_format={"result_format": "SUMMARY"})
+                gx.Checkpoint(name=f"{table}_gate", validation_definitions=[definition], result_format=result_format)
             )
         return checkpoints
 
@@ -113,13 +146,21 @@ class Gate:
             run = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters or {})
             report.rows_checked[table] = len(frame)
             report.success = report.success and bool(run.success)
+            key = getattr(module, "RECORD_KEY", None)
             for result in run.run_results.values():
-                report.results[table] = result.describe_dict()
+                described = result.describe_dict()
+                for r in described.get("expectations", []):  # keep validation.json small: no full unexpected lists
+                    for big in ("unexpected_list", "unexpected_index_list", "unexpected_index_query"):
+                        (r.get("result") or {}).pop(big, None)
+                report.results[table] = described
                 for r in result.results:
                     if not r.success:
                         cfg = r.expectation_config
                         res = r.result or {}
+                        severity = getattr(cfg.severity, "value", str(cfg.severity)).lower()
+                        keys = sorted({row.get(key) for row in res.get("unexpected_index_list") or [] if isinstance(row, dict)}, key=str) if key else []
                         report.failures.append(
-                            Failure(table, cfg.type, cfg.kwargs.get("column"), res.get("unexpected_count"), list(res.get("partial_unexpected_list") or []))
+                            Failure(table, cfg.type, cfg.kwargs.get("column") or cfg.kwargs.get("column_A"), res.get("unexpected_count"),
+                                    list(res.get("partial_unexpected_list") or []), severity, keys)
                         )
         return report

@@ -6,7 +6,10 @@ import great_expectations as gx
 import pandas as pd
 import pycountry
 
+from expectations.levels import record_level
+
 TABLE = "mentions"
+RECORD_KEY = "article_id"
 DERIVED = ["offsets_exact"]
 LABELS = ["PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE",
           "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"]
@@ -24,17 +27,20 @@ TIMEX_VALUE = (
 def expectations() -> list:
     e = gx.expectations
     return [
-        e.ExpectColumnValuesToBeUnique(column="mention_id"),
-        e.ExpectColumnValuesToBeInSet(column="offsets_exact", value_set=[True]),
-        e.ExpectColumnValuesToBeInSet(column="field", value_set=["title", "caption", "body"]),
-        e.ExpectColumnValuesToBeInSet(column="label", value_set=LABELS),
+        # Table-level: every mention points at an article of the batch.
         e.ExpectColumnValuesToBeInSet(column="article_id", value_set={"$PARAMETER": "article_ids"}),
-        e.ExpectColumnValuesToBeInSet(column="country_code", value_set=COUNTRY_CODES),
-        e.ExpectColumnValuesToMatchRegex(column="normalized_value", regex=TIMEX_VALUE),
-        e.ExpectColumnValuesToMatchRegex(column="entity_id", regex=r"^[0-9a-f]{16}$"),
-        e.ExpectColumnValuesToBeBetween(column="start_char", min_value=0),
-        e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="end_char", column_B="start_char"),
-        e.ExpectColumnValuesToBeBetween(column="sentence_index", min_value=0),
+        *record_level([
+            e.ExpectColumnValuesToBeUnique(column="mention_id"),
+            e.ExpectColumnValuesToBeInSet(column="offsets_exact", value_set=[True]),
+            e.ExpectColumnValuesToBeInSet(column="field", value_set=["title", "caption", "body"]),
+            e.ExpectColumnValuesToBeInSet(column="label", value_set=LABELS),
+            e.ExpectColumnValuesToBeInSet(column="country_code", value_set=COUNTRY_CODES),
+            e.ExpectColumnValuesToMatchRegex(column="normalized_value", regex=TIMEX_VALUE),
+            e.ExpectColumnValuesToMatchRegex(column="entity_id", regex=r"^[0-9a-f]{16}$"),
+            e.ExpectColumnValuesToBeBetween(column="start_char", min_value=0),
+            e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="end_char", column_B="start_char"),
+            e.ExpectColumnValuesToBeBetween(column="sentence_index", min_value=0),
+        ]),
     ]
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import great_expectations as gx
 import pandas as pd
 
+from expectations.levels import record_level
+
 TABLE = "quotes"
+RECORD_KEY = "article_id"
 DERIVED = ["offsets_exact", "speaker_offsets_exact"]
 QUOTE_TYPES = ["direct", "partial", "indirect"]
 SPEAKER_KINDS = ["person", "organization", "anonymous", "pronoun", "unknown"]
@@ -14,15 +17,17 @@ SPEAKER_KINDS = ["person", "organization", "anonymous", "pronoun", "unknown"]
 def expectations() -> list:
     e = gx.expectations
     return [
+        e.ExpectColumnValuesToBeInSet(column="article_id", value_set={"$PARAMETER": "article_ids"}),
+        *record_level([
         e.ExpectColumnValuesToBeUnique(column="quote_id"),
         e.ExpectColumnValuesToBeInSet(column="offsets_exact", value_set=[True]),
         e.ExpectColumnValuesToBeInSet(column="speaker_offsets_exact", value_set=[True]),
         e.ExpectColumnValuesToBeInSet(column="field", value_set=["title", "caption", "body"]),
         e.ExpectColumnValuesToBeInSet(column="quote_type", value_set=QUOTE_TYPES),
         e.ExpectColumnValuesToBeInSet(column="speaker_kind", value_set=SPEAKER_KINDS),
-        e.ExpectColumnValuesToBeInSet(column="article_id", value_set={"$PARAMETER": "article_ids"}),
         e.ExpectColumnValuesToBeBetween(column="start_char", min_value=0),
         e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="end_char", column_B="start_char"),
+        ]),
     ]
 
 

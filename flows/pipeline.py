@@ -13,7 +13,7 @@ from expectations.gate import Gate
 from flows import tasks
 from newsflow.nlp import Extractor
 from newsflow.settings import Settings
-from newsflow.store import CuratedStore
+from newsflow.store import CuratedStore, StoreError
 
 
 @dataclass
@@ -31,6 +31,13 @@ class RunSummary:
     quarantine_reasons: dict = field(default_factory=dict)
     excluded: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    records_seen: int = 0
+    articles_retracted: int = 0
+    articles_extracted: int = 0
+    articles_stale: int = 0
+    quotes_written: int = 0
+    events_written: int = 0
+    failed_validation: int = 0
 
 
 def new_run_id(started_at: datetime) -> str:
@@ -41,34 +48,44 @@ def new_run_id(started_at: datetime) -> str:
 def newsflow_run(settings: Settings, on_progress: Callable[[int, int], None] | None = None) -> RunSummary:
     started_at = datetime.now(timezone.utc)
     run_id = new_run_id(started_at)
-    store = CuratedStore(settings.curated_dir)
-    gate = Gate()
+    store, gate = CuratedStore(settings.curated_dir), Gate()
     discovery = tasks.discover_raw_files(settings.raw_dir, settings.exclude)
     files = discovery.files
     with store.lock(), Extractor(settings.model_name, settings.workers, settings.batch_size) as extractor:
-        state = tasks.load_published_state(store, run_id, started_at)
+        state = tasks.load_published_state(store, run_id, started_at, settings.model_name)
         staging = store.stage(run_id)
         try:
-            reasons: dict[str, int] = {}
+            plan = tasks.plan_raw_files(settings.raw_dir, files, state, settings.retry_failed)
+            tasks.retract_replaced_rows(staging, plan, state)
             for n, start in enumerate(range(0, len(files), settings.shard_size)):
                 shard = files[start : start + settings.shard_size]
-                new_files = tasks.read_new_raw_files(settings.raw_dir, shard, state)
+                new_files = tasks.read_new_raw_files(settings.raw_dir, shard, plan)
                 parsed = tasks.parse_raw_files(new_files, started_at, settings.day_first)
-                tables = tasks.build_article_rows(parsed, state, settings.default_language)
+                tables = tasks.build_article_rows(parsed, new_files, state, settings.default_language)
                 if settings.extract:
-                    tables.update(tasks.extract_rows(tables["articles"], extractor))
-                tasks.validate_tables(gate, tables, state, f"shard-{n:05d}")
+                    shard_progress = _within(on_progress, start, len(shard), len(files))
+                    tables.update(tasks.extract_rows(tables["articles"], extractor, run_id, shard_progress))
+                tables = tasks.validate_tables(gate, tables, state, f"shard-{n:05d}")
                 tasks.stage_tables(staging, tables, new_files, state)
-                for r in parsed.rejections:
-                    reasons[r.reason] = reasons.get(r.reason, 0) + 1
                 if on_progress:
                     on_progress(min(start + len(shard), len(files)), len(files))
             published = tasks.publish_run(store, staging, gate, state, settings, datetime.now(timezone.utc))
         except BaseException:
             staging.abort()
             raise
+    return summarize(state, published, discovery.excluded, started_at)
+
+
+def _within(on_progress: Callable[[float, int], None] | None, start: int, size: int, total: int) -> Callable[[int, int], None] | None:
+    """Progress inside a shard: its files advance as its articles are extracted (extraction is most of a run)."""
+    if on_progress is None:
+        return None
+    return lambda done, of: on_progress(start + size * done / max(of, 1), total)
+
+
+def summarize(state: "tasks.RunState", published: bool, excluded: list[str], started_at: datetime) -> RunSummary:
     return RunSummary(
-        run_id=run_id,
+        run_id=state.run_id,
         published=published,
         files_seen=state.files_seen,
         files_new=state.files_new,
@@ -78,7 +95,39 @@ def newsflow_run(settings: Settings, on_progress: Callable[[int, int], None] | N
         quarantined=state.quarantined,
         rows=state.rows,
         failures=[str(f) for f in state.report.failures],
-        quarantine_reasons=reasons,
-        excluded=discovery.excluded,
+        quarantine_reasons=dict(state.reasons),
+        excluded=excluded,
         seconds=(datetime.now(timezone.utc) - started_at).total_seconds(),
+        records_seen=state.records_seen,
+        articles_retracted=state.articles_retracted,
+        articles_extracted=state.articles_extracted,
+        articles_stale=state.articles_stale,
+        quotes_written=state.quotes_written,
+        events_written=state.events_written,
+        failed_validation=len(state.report.quarantined),
     )
+
+
+@flow(name="newsflow-reextract", log_prints=False, validate_parameters=False)
+def newsflow_reextract(settings: Settings, on_progress: Callable[[int, int], None] | None = None) -> RunSummary:
+    """Rebuild mentions, quotes and events for the articles whose extraction is missing or came from another model
+    or extraction version, from the published articles (RAW is not read); published atomically like a run."""
+    started_at = datetime.now(timezone.utc)
+    run_id = new_run_id(started_at)
+    store, gate = CuratedStore(settings.curated_dir), Gate()
+    if store.current is None:
+        raise StoreError(f"nothing is published in {settings.curated_dir}: run `newsflow run RAW --curated {settings.curated_dir}` first")
+    with store.lock(), Extractor(settings.model_name, settings.workers, settings.batch_size) as extractor:
+        state = tasks.load_published_state(store, run_id, started_at, settings.model_name)
+        staging = store.stage(run_id)
+        try:
+            stale = tasks.retract_stale_extraction(staging, state)
+            for start in range(0, len(stale), settings.shard_size):
+                tasks.reextract_articles(staging, gate, extractor, stale[start : start + settings.shard_size], state, f"reextract-{start:07d}")
+                if on_progress:
+                    on_progress(min(start + settings.shard_size, len(stale)), len(stale))
+            published = tasks.publish_run(store, staging, gate, state, settings, datetime.now(timezone.utc))
+        except BaseException:
+            staging.abort()
+            raise
+    return summarize(state, published, [], started_at)

@@ -8,23 +8,26 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 import pyarrow as pa
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from expectations.gate import Gate, GateReport
+from expectations.gate import SUITES, Gate, GateReport
 from newsflow import __version__
-from newsflow.settings import Settings
-from newsflow.store import STATE_FILES, CuratedStore, PriorState, Staging, save_run_record
 from newsflow.nlp import Extractor
+from newsflow.schema import LINEAGE, QUARANTINE, TABLES
+from newsflow.settings import Settings
+from newsflow.store import EXTRACTION_SCHEMA, STATE_EXTRACTION, STATE_FILES, CuratedStore, PriorState, Staging, save_run_record
 from transforms.articles import ArticleIndex, build_articles, with_partition
 from transforms.entities import build_entities
-from transforms.extraction import build_extraction_tables
+from transforms.extraction import EXTRACTION_VERSION, build_extraction_tables
+from transforms.lineage import build_lineage
 from transforms.mentions import ArticleText
 from transforms.quarantine import build_quarantine
 from transforms.readers import parse_file
-from transforms.records import ParseResult, Rejection
+from transforms.records import FUTURE_TOLERANCE, ParseResult, Rejection
 from transforms.runs import RunRecord, build_run_row
 
 # Tasks pass large in-memory objects; hashing them for a cache key would cost more than the work.
@@ -45,24 +48,41 @@ class RunState:
     started_at: datetime
     prior: PriorState
     index: ArticleIndex
-    quarantined_keys: list[str] = field(default_factory=list)
-    quarantined_files: list[str] = field(default_factory=list)
+    model_name: str = ""
+    quarantined_keys: set[str] = field(default_factory=set)
+    quarantined_files: set[str] = field(default_factory=set)
     files_seen: int = 0
     files_new: int = 0
+    records_seen: int = 0
     articles_written: int = 0
+    articles_retracted: int = 0
+    articles_extracted: int = 0
+    articles_stale: int = 0
     duplicates_merged: int = 0
     quarantined: int = 0
     mentions_written: int = 0
     quotes_written: int = 0
     events_written: int = 0
     rows: dict = field(default_factory=dict)
+    reasons: dict = field(default_factory=dict)
     report: GateReport = field(default_factory=GateReport)
 
-    def note_quarantined(self, path: str, record: int | None) -> None:
+    def note_quarantined(self, path: str, record: int | None, reason: str | None = None) -> None:
         """Keys the articles suite checks no article carries (a whole file when record is None)."""
-        self.quarantined_keys.append(f"{path}#{record}")
+        self.quarantined_keys.add(f"{path}#{record}")
         if record is None:
-            self.quarantined_files.append(path)
+            self.quarantined_files.add(path)
+        if reason:
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+
+@dataclass
+class ReadPlan:
+    """Which files this run reads, and which earlier rows it retracts first."""
+
+    to_read: dict[str, str]  # path -> sha256 of today's bytes, for new and changed files
+    retract_paths: set[str]  # paths whose earlier rows (articles, quarantine, lineage) are replaced
+    retract_articles: set[str]  # their article ids (extraction rows follow)
 
 
 @dataclass
@@ -94,31 +114,93 @@ def discover_raw_files(raw_dir: Path, exclude: tuple[str, ...]) -> Discovery:
 
 
 @pipeline_task(name="load-published-state")
-def load_published_state(store: CuratedStore, run_id: str, started_at: datetime) -> RunState:
-    prior = store.prior_state()
-    keys = prior.article_keys
-    index = ArticleIndex(content=set(keys.column("content_sha256").to_pylist()))
-    for aid, bsha in zip(keys.column("article_id").to_pylist(), keys.column("body_sha256").to_pylist()):
-        index.bodies.setdefault(bsha, aid)
-    state = RunState(run_id=run_id, started_at=started_at, prior=prior, index=index)
-    for path, record, _sha in prior.quarantine_keys:
-        state.note_quarantined(path, record)
+def load_published_state(store: CuratedStore, run_id: str, started_at: datetime, model_name: str) -> RunState:
+    state = RunState(run_id=run_id, started_at=started_at, prior=store.prior_state(), index=ArticleIndex(), model_name=model_name)
+    _index_articles(state, state.prior.article_keys, state.prior.quarantine_keys)
     return state
 
 
-@pipeline_task(name="read-new-raw-files")
-def read_new_raw_files(raw_dir: Path, files: list[RawFile], state: RunState) -> list[tuple[str, bytes, str]]:
-    """Bytes of the files no earlier run processed (same path and same bytes are skipped)."""
-    new = []
+def _index_articles(state: RunState, keys: pa.Table, quarantine_keys) -> None:
+    """The run's view of what is published: content hashes, first article per body, quarantined inputs."""
+    state.index = ArticleIndex(content=set(keys.column("content_sha256").to_pylist()))
+    for aid, bsha in zip(keys.column("article_id").to_pylist(), keys.column("body_sha256").to_pylist()):
+        state.index.bodies.setdefault(bsha, aid)
+    state.quarantined_keys, state.quarantined_files = set(), set()
+    for path, record, _sha in quarantine_keys:
+        state.note_quarantined(path, record)
+
+
+@pipeline_task(name="plan-raw-files")
+def plan_raw_files(raw_dir: Path, files: list[RawFile], state: RunState, retry_failed: bool = False) -> ReadPlan:
+    """Hash every file: new files are read; a changed file is read again and its previous version's rows are
+    retracted, and so are those of files whose records were duplicates of a retracted article (they are read again
+    and may now be the article). Unchanged files are skipped; files gone from RAW keep their rows."""
+    shas = {}
     for f in files:
-        data = (Path(raw_dir) / f.rel_path).read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
-        state.files_seen += 1
-        if (f.rel_path, sha) in state.prior.files:
-            continue
-        state.files_new += 1
-        new.append((f.rel_path, data, sha))
-    return new
+        shas[f.rel_path] = _sha256_file(Path(raw_dir) / f.rel_path)
+    state.files_seen = len(files)
+    prior = state.prior.files
+    retry = state.prior.failed_paths if retry_failed else set()
+    to_read = {p: sha for p, sha in shas.items() if prior.get(p) != sha or p in retry}
+    state.files_new = sum(1 for p in to_read if p not in prior)
+    keys = state.prior.article_keys
+    by_path: dict[str, set[str]] = {}
+    for aid, path in zip(keys.column("article_id").to_pylist(), keys.column("source_path").to_pylist()):
+        by_path.setdefault(path, set()).add(aid)
+    lineage = state.prior.lineage
+    duplicate_paths: dict[str, set[str]] = {}  # article id -> paths holding duplicates of it
+    for path, outcome, aid in zip(*(lineage.column(c).to_pylist() for c in ("source_path", "outcome", "article_id"))):
+        if outcome == "duplicate":
+            duplicate_paths.setdefault(aid, set()).add(path)
+    retract_paths = {p for p in to_read if p in prior}
+    pending = list(retract_paths)
+    retract_articles: set[str] = set()
+    while pending:
+        path = pending.pop()
+        for aid in by_path.get(path, ()):
+            retract_articles.add(aid)
+            for other in duplicate_paths.get(aid, ()):
+                if other in shas and other not in retract_paths:
+                    retract_paths.add(other)
+                    to_read[other] = shas[other]
+                    pending.append(other)
+    return ReadPlan(to_read, retract_paths, retract_articles)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+EXTRACTION = ("mentions", "quotes", "events", STATE_EXTRACTION)
+
+
+@pipeline_task(name="retract-replaced-rows")
+def retract_replaced_rows(staging: Staging, plan: ReadPlan, state: RunState) -> None:
+    """Remove from the staged version every row of the previous versions of changed files, in the same publish
+    as their new rows: articles and their extraction rows, quarantine, lineage and processed-file state."""
+    if not plan.retract_paths:
+        return
+    state.articles_retracted = staging.retract("articles", "article_id", plan.retract_articles)
+    for table in EXTRACTION:
+        staging.retract(table, "article_id", plan.retract_articles)
+    for table in ("quarantine", "lineage", STATE_FILES):
+        staging.retract(table, "source_path", plan.retract_paths)
+    quarantined = staging.read("quarantine", ["source_path", "source_record", "raw_sha256"])
+    _index_articles(
+        state,
+        staging.read("articles", ["article_id", "source_path", "content_sha256", "body_sha256"]),
+        set(zip(*(quarantined.column(c).to_pylist() for c in quarantined.column_names))),
+    )
+
+
+@pipeline_task(name="read-new-raw-files")
+def read_new_raw_files(raw_dir: Path, files: list[RawFile], plan: ReadPlan) -> list[tuple[str, bytes, str]]:
+    """Bytes of the shard's files the plan reads (new or changed); unchanged files are skipped."""
+    return [(f.rel_path, (Path(raw_dir) / f.rel_path).read_bytes(), plan.to_read[f.rel_path]) for f in files if f.rel_path in plan.to_read]
 
 
 @pipeline_task(name="parse-raw-files")
@@ -133,18 +215,20 @@ def parse_raw_files(files: list[tuple[str, bytes, str]], now: datetime, day_firs
 
 
 @pipeline_task(name="build-article-rows")
-def build_article_rows(parsed: ParseResult, state: RunState, default_language: str) -> dict[str, pa.Table]:
-    """The shard's new rows, table by table."""
+def build_article_rows(parsed: ParseResult, files: list[tuple[str, bytes, str]], state: RunState, default_language: str) -> dict[str, pa.Table]:
+    """The shard's new rows, table by table: articles, quarantine, and the lineage of every record read."""
     articles = build_articles(parsed.articles, state.index, state.run_id, state.started_at, default_language)
     state.duplicates_merged += len(articles.duplicates)
     quarantine = build_quarantine(parsed.rejections, state.run_id, state.started_at)
-    for path, record in zip(quarantine.column("source_path").to_pylist(), quarantine.column("source_record").to_pylist()):
-        state.note_quarantined(path, record)
-    return {"articles": articles.table, "quarantine": quarantine}
+    for path, record, reason in zip(*(quarantine.column(c).to_pylist() for c in ("source_path", "source_record", "reason"))):
+        state.note_quarantined(path, record, reason)
+    lineage = build_lineage(articles.table, articles.duplicates, parsed.rejections, {f[0]: f[2] for f in files}, state.run_id)
+    state.records_seen += lineage.num_rows
+    return {"articles": articles.table, "quarantine": quarantine, "lineage": lineage}
 
 
 @pipeline_task(name="extract-mentions-quotes-events")
-def extract_rows(articles: pa.Table, extractor: Extractor) -> dict[str, pa.Table]:
+def extract_rows(articles: pa.Table, extractor: Extractor, run_id: str, on_progress: Callable[[int, int], None] | None = None) -> dict[str, pa.Table]:
     """Mentions, quotes and events of the English articles, from one parse per field in the worker processes
     (others keep their row and skip extraction)."""
     english = [
@@ -152,46 +236,133 @@ def extract_rows(articles: pa.Table, extractor: Extractor) -> dict[str, pa.Table
         for r in articles.select(["article_id", "title", "caption", "body", "published_at", "language"]).to_pylist()
         if r["language"] == "en"
     ]
-    return build_extraction_tables(extractor.extract(english))
+    done = 0
+
+    def on_done(n: int) -> None:
+        nonlocal done
+        done += n
+        on_progress(done, len(english))
+
+    results = extractor.extract(english, on_done if on_progress else None)
+    tables = build_extraction_tables(results)
+    ids = [r.article_id for r in results]
+    tables[STATE_EXTRACTION] = pa.table(
+        {"article_id": ids, "model_name": [extractor.model_name] * len(ids), "extraction_version": [EXTRACTION_VERSION] * len(ids), "run_id": [run_id] * len(ids)},
+        schema=EXTRACTION_SCHEMA,
+    )
+    return tables
 
 
 @pipeline_task(name="validate-tables")
-def validate_tables(gate: Gate, tables: dict[str, pa.Table], state: RunState, label: str, extra: dict | None = None) -> GateReport:
+def validate_tables(gate: Gate, tables: dict[str, pa.Table], state: RunState, label: str, extra: dict | None = None) -> dict[str, pa.Table]:
+    """Validate a batch. Articles whose rows fail a record-level expectation are quarantined (with their extraction
+    rows and any duplicates of them) and the rest is validated again; only table-level failures, or failures that
+    remain, fail the run. Returns the tables to stage."""
+    report = _validate(gate, tables, state, extra)
+    bad = report.bad_records() if not report.success else None
+    if bad:
+        tables = quarantine_failed_articles(tables, bad, state)
+        retry = _validate(gate, tables, state, extra)
+        retry.quarantined = {aid: reasons for aid, reasons in sorted(bad.items())}
+        report = retry
+    state.report.merge(report, label)
+    return tables
+
+
+def _validate(gate: Gate, tables: dict[str, pa.Table], state: RunState, extra: dict | None) -> GateReport:
     parameters = {
-        "run_latest": datetime.now(state.started_at.tzinfo),
-        "quarantined_keys": sorted(set(state.quarantined_keys)),
-        "quarantined_files": sorted(set(state.quarantined_files)),
+        "run_latest": state.started_at + FUTURE_TOLERANCE,
+        "quarantined_keys": sorted(state.quarantined_keys),
+        "quarantined_files": sorted(state.quarantined_files),
         **(extra or {}),
     }
     context = {}
     if "articles" in tables:
-        arts = tables["articles"].select(["article_id", "title", "caption", "body"]).to_pylist()
+        arts = tables["articles"].select(["article_id", "title", "caption", "body", "published_at"]).to_pylist()
         parameters["article_ids"] = [a["article_id"] for a in arts]
         context["article_texts"] = {(a["article_id"], f): a[f] for a in arts for f in ("title", "caption", "body")}
-    report = gate.validate(tables, parameters, context)
-    state.report.merge(report, label)
-    return report
+        context["published_at"] = {a["article_id"]: a["published_at"] for a in arts}
+    return gate.validate({t: d for t, d in tables.items() if t in SUITES}, parameters, context)
+
+
+def quarantine_failed_articles(tables: dict[str, pa.Table], bad: dict[str, list[str]], state: RunState) -> dict[str, pa.Table]:
+    """Move the failing articles out of the batch: their rows and extraction rows are dropped, and their records
+    (and records that duplicated them) become quarantine rows naming the failed expectations."""
+    import pyarrow.compute as pc
+
+    ids = pa.array(sorted(bad), pa.string())
+    out = {t: (d.filter(pc.invert(pc.is_in(d.column("article_id"), value_set=ids))) if t != "lineage" and "article_id" in d.column_names else d) for t, d in tables.items()}
+    lineage = tables["lineage"]
+    rows = lineage.to_pylist()
+    rejections = []
+    for row in rows:
+        if row["article_id"] in bad and row["outcome"] in ("article", "duplicate"):
+            failed = "; ".join(bad[row["article_id"]])
+            detail = f"failed record-level expectations: {failed}" if row["outcome"] == "article" else f"duplicate of article {row['article_id']}, which failed: {failed}"
+            rejections.append(Rejection(row["source_path"], row["source_record"], "failed_validation", detail, row["raw_sha256"]))
+            if row["outcome"] == "duplicate":
+                state.duplicates_merged -= 1
+            row.update(outcome="quarantined", article_id=None, reason="failed_validation")
+            state.note_quarantined(row["source_path"], row["source_record"], "failed_validation")
+    out["lineage"] = pa.Table.from_pylist(rows, schema=LINEAGE)
+    added = build_quarantine(rejections, state.run_id, state.started_at)
+    out["quarantine"] = pa.concat_tables([tables["quarantine"], added]) if "quarantine" in tables else added
+    return out
 
 
 @pipeline_task(name="stage-tables")
 def stage_tables(staging: Staging, tables: dict[str, pa.Table], files: list[tuple[str, bytes, str]], state: RunState) -> None:
+    counters = {"articles": "articles_written", "quarantine": "quarantined", "mentions": "mentions_written", "quotes": "quotes_written", "events": "events_written"}
     for name, table in tables.items():
-        data = with_partition(table) if name == "articles" else table
-        written = staging.write(name, data)
-        if name == "articles":
-            state.articles_written += written
-        elif name == "quarantine":
-            state.quarantined += written
-        elif name == "mentions":
-            state.mentions_written += written
-        elif name == "quotes":
-            state.quotes_written += written
-        elif name == "events":
-            state.events_written += written
-    processed = pa.table(
-        {"source_path": [f[0] for f in files], "raw_sha256": [f[2] for f in files], "run_id": [state.run_id] * len(files)}
-    )
-    staging.write(STATE_FILES, processed)
+        written = staging.write(name, with_partition(table) if name == "articles" else table)
+        if name in counters:
+            setattr(state, counters[name], getattr(state, counters[name]) + written)
+        if name == STATE_EXTRACTION:
+            state.articles_extracted += written
+    if files:
+        processed = pa.table({"source_path": [f[0] for f in files], "raw_sha256": [f[2] for f in files], "run_id": [state.run_id] * len(files)})
+        staging.write(STATE_FILES, processed)
+
+
+@pipeline_task(name="retract-stale-extraction")
+def retract_stale_extraction(staging: Staging, state: RunState) -> list[str]:
+    """The stale articles' ids, with their old extraction rows removed from the staged version."""
+    stale = stale_articles(staging, state.model_name)
+    for table in EXTRACTION:
+        staging.retract(table, "article_id", set(stale))
+    return stale
+
+
+@pipeline_task(name="reextract-articles")
+def reextract_articles(staging: Staging, gate: Gate, extractor: Extractor, ids: list[str], state: RunState, label: str) -> None:
+    """Extraction rows for published articles, validated like a run's; an article that now fails a record-level
+    expectation leaves `articles` for `quarantine` in the same publish."""
+    import pyarrow.compute as pc
+
+    wanted = pa.array(ids, pa.string())
+    articles = staging.read("articles")
+    articles = articles.filter(pc.is_in(articles.column("article_id"), value_set=wanted))
+    lineage = staging.read("lineage")
+    lineage = lineage.filter(pc.is_in(lineage.column("article_id"), value_set=wanted))
+    tables = {"articles": articles, "lineage": lineage, "quarantine": QUARANTINE.empty_table(), **extract_rows.fn(articles, extractor, state.run_id)}
+    tables = validate_tables.fn(gate, tables, state, label)
+    failed = set(ids) - set(tables["articles"].column("article_id").to_pylist())
+    if failed:
+        state.articles_retracted += staging.retract("articles", "article_id", failed)
+        staging.retract("lineage", "article_id", failed)
+        tables["lineage"] = tables["lineage"].filter(pc.equal(tables["lineage"].column("outcome"), "quarantined"))
+    else:
+        tables["lineage"] = LINEAGE.empty_table()
+    del tables["articles"]
+    stage_tables.fn(staging, tables, [], state)
+
+
+def stale_articles(staging: Staging, model_name: str) -> list[str]:
+    """English articles whose extraction is missing or was made by another model or extraction version."""
+    articles = staging.read("articles", ["article_id", "language"])
+    done = staging.read(STATE_EXTRACTION)
+    current = {a for a, m, v in zip(*(done.column(c).to_pylist() for c in ("article_id", "model_name", "extraction_version"))) if m == model_name and v == EXTRACTION_VERSION}
+    return sorted(a for a, lang in zip(articles.column("article_id").to_pylist(), articles.column("language").to_pylist()) if lang == "en" and a not in current)
 
 
 @pipeline_task(name="publish-run")
@@ -200,9 +371,13 @@ def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunSta
     the staged version (or discard it)."""
     mentions = staging.read("mentions", ["entity_id", "canonical_name", "label", "country_code", "text", "article_id"])
     entities = build_entities(mentions, staging.read("articles", ["article_id", "published_at"]))
-    mention_entity_ids = sorted({e for e in mentions.column("entity_id").to_pylist() if e is not None})
-    validate_tables.fn(gate, {"entities": entities}, state, "entities", {"mention_entity_ids": mention_entity_ids})
+    referenced = {e for e in mentions.column("entity_id").to_pylist() if e is not None}
+    referenced |= {e for e in staging.read("quotes", ["speaker_entity_id"]).column(0).to_pylist() if e is not None}
+    events = staging.read("events", ["actor1_entity_id", "actor2_entity_id", "location_entity_id"])
+    referenced |= {e for col in events.columns for e in col.to_pylist() if e is not None}
+    validate_tables.fn(gate, {"entities": entities}, state, "entities", {"mention_entity_ids": sorted(referenced)})
     staging.replace("entities", entities)
+    state.articles_stale = len(stale_articles(staging, settings.model_name))
     record = RunRecord(
         run_id=state.run_id,
         started_at=state.started_at,
@@ -213,17 +388,21 @@ def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunSta
         articles_written=state.articles_written,
         duplicates_merged=state.duplicates_merged,
         quarantined=state.quarantined,
+        records_seen=state.records_seen,
+        articles_retracted=state.articles_retracted,
+        articles_extracted=state.articles_extracted,
+        articles_stale=state.articles_stale,
         rows_articles=staging.row_count("articles"),
         rows_mentions=staging.row_count("mentions"),
         rows_entities=entities.num_rows,
+        rows_quarantine=staging.row_count("quarantine"),
         rows_quotes=staging.row_count("quotes"),
         rows_events=staging.row_count("events"),
-        rows_quarantine=staging.row_count("quarantine"),
         validation_passed=state.report.success,
         pipeline_version=__version__,
         model_name=settings.model_name,
     )
-    state.rows = {t: getattr(record, f"rows_{t}") for t in ("articles", "mentions", "entities", "quotes", "events", "quarantine")}
+    state.rows = {t: staging.row_count(t) for t in TABLES if t not in ("entities", "runs")} | {"entities": entities.num_rows}
     run_row = build_run_row(record)
     validate_tables.fn(gate, {"runs": run_row}, state, "runs")
     save_run_record(store.root, state.run_id, "validation.json", state.report.to_json())
@@ -231,5 +410,6 @@ def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunSta
         staging.abort()
         return False
     staging.write("runs", run_row)
+    state.rows["runs"] = staging.row_count("runs")
     staging.commit(settings.keep_versions)
     return True

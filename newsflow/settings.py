@@ -36,6 +36,8 @@ class Settings:
     exclude: tuple[str, ...] = ("README*", "LICENSE*", "*.md")
     # Show a progress bar on long runs.
     progress: bool = True
+    # Read again the files holding records that failed a record-level check (after a fix to newsflow itself).
+    retry_failed: bool = False
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

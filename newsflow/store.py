@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from newsflow.schema import PARTITION_COLUMN, PARTITIONED, TABLES
@@ -30,8 +31,12 @@ from newsflow.schema import PARTITION_COLUMN, PARTITIONED, TABLES
 VERSIONS = ".versions"
 CURRENT = "current"
 STATE_FILES = "_state/files"
+STATE_EXTRACTION = "_state/extraction"
 DB_NAME = "newsflow.duckdb"
 FILES_SCHEMA = pa.schema([("source_path", pa.string()), ("raw_sha256", pa.string()), ("run_id", pa.string())])
+# Which model and extraction version made each article's extraction rows (what `newsflow reextract` compares).
+EXTRACTION_SCHEMA = pa.schema([("article_id", pa.string()), ("model_name", pa.string()), ("extraction_version", pa.string()), ("run_id", pa.string())])
+STATE_TABLES = {STATE_FILES: FILES_SCHEMA, STATE_EXTRACTION: EXTRACTION_SCHEMA}
 # Tables rewritten whole by every run; the others only ever gain files.
 REWRITTEN = {"entities"}
 
@@ -40,18 +45,39 @@ class StoreError(RuntimeError):
     pass
 
 
+def schema_of(table: str) -> pa.Schema:
+    return TABLES[table] if table in TABLES else STATE_TABLES[table]
+
+
+def conform(data: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`data` with exactly the columns of `schema`, in order: columns added to the schema since a file was
+    written come back null (they must be nullable; anything else is a folder this version cannot read)."""
+    columns = []
+    for f in schema:
+        if f.name in data.column_names:
+            columns.append(data.column(f.name).cast(f.type))
+        elif f.nullable:
+            columns.append(pa.nulls(data.num_rows, f.type))
+        else:
+            raise StoreError(f"a Parquet file lacks the required column {f.name!r}: the curated folder was written by an incompatible version; publish to a new folder")
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
 @dataclass
 class PriorState:
     """What earlier runs published, as far as a new run needs it."""
 
-    files: set[tuple[str, str]]  # (source_path, raw_sha256) already processed
-    article_keys: pa.Table  # article_id, content_sha256, body_sha256
+    files: dict[str, str]  # source_path -> raw_sha256 of the version already processed
+    article_keys: pa.Table  # article_id, source_path, content_sha256, body_sha256
     quarantine_keys: set[tuple[str, int | None, str]]
+    lineage: pa.Table  # source_path, outcome, article_id
+    failed_paths: set[str] = frozenset()  # files with records quarantined for failing validation
 
 
 class CuratedStore:
     def __init__(self, root: Path):
-        self.root = Path(root)
+        # Absolute from the start: versions are compared with the resolved `current` link.
+        self.root = Path(root).resolve()
 
     # --- reading ------------------------------------------------------------------------------------------------
     @property
@@ -67,21 +93,22 @@ class CuratedStore:
 
     def read(self, table: str, columns: list[str] | None = None, version: Path | None = None) -> pa.Table:
         files = self.files_of(table, version)
-        schema = TABLES[table] if table in TABLES else FILES_SCHEMA
+        schema = schema_of(table)
         if columns:
             schema = pa.schema([schema.field(c) for c in columns])
         if not files:
             return schema.empty_table()
-        return pa.concat_tables([pq.read_table(f, columns=columns).select(schema.names).cast(schema) for f in files])
+        return pa.concat_tables([conform(pq.read_table(f), schema) for f in files])
 
     def prior_state(self) -> PriorState:
         files = self.read(STATE_FILES)
-        articles = self.read("articles", ["article_id", "content_sha256", "body_sha256"])
         quarantined = self.read("quarantine", ["source_path", "source_record", "raw_sha256"])
         return PriorState(
-            files=set(zip(files.column("source_path").to_pylist(), files.column("raw_sha256").to_pylist())),
-            article_keys=articles,
+            files=dict(zip(files.column("source_path").to_pylist(), files.column("raw_sha256").to_pylist())),
+            article_keys=self.read("articles", ["article_id", "source_path", "content_sha256", "body_sha256"]),
             quarantine_keys=set(zip(*(quarantined.column(c).to_pylist() for c in quarantined.column_names))),
+            lineage=self.read("lineage", ["source_path", "outcome", "article_id"]),
+            failed_paths={p for p, r in zip(*(self.read("quarantine", ["source_path", "reason"]).column(c).to_pylist() for c in ("source_path", "reason"))) if r == "failed_validation"},
         )
 
     def lock(self) -> "RunLock":
@@ -132,19 +159,23 @@ class Staging:
         self._parts: dict[str, int] = {}
         previous = store.current
         if previous is not None:
-            for table in [*TABLES, STATE_FILES]:
+            for table in [*TABLES, *STATE_TABLES]:
                 if table in REWRITTEN:
                     continue
+                schema = schema_of(table)
                 for src in store.files_of(table, previous):
                     dst = self.path / src.relative_to(previous)
                     dst.parent.mkdir(parents=True, exist_ok=True)
-                    os.link(src, dst)
+                    if pq.read_schema(src).remove_metadata().equals(schema.remove_metadata()):
+                        os.link(src, dst)  # unchanged files are shared between versions, never rewritten
+                    else:  # written before a column was added: carried over in today's schema
+                        self._write_file(dst, conform(pq.read_table(src), schema))
 
     def write(self, table: str, data: pa.Table) -> int:
         """Add rows to a table of this version (a new file per call, per partition). Returns rows written."""
         if data.num_rows == 0:
             return 0
-        schema = TABLES[table] if table in TABLES else FILES_SCHEMA
+        schema = schema_of(table)
         n = self._parts.get(table, 0)
         self._parts[table] = n + 1
         name = f"part-{self.run_id}-{n:05d}.parquet"
@@ -157,6 +188,24 @@ class Staging:
         else:
             self._write_file(self.path / table / name, data.select(schema.names).cast(schema))
         return data.num_rows
+
+    def retract(self, table: str, column: str, values: set) -> int:
+        """Remove the rows whose `column` is in `values` from this version (files holding such rows are rewritten
+        here; the published version keeps its own). Returns rows removed."""
+        if not values:
+            return 0
+        removed = 0
+        wanted = pa.array(sorted(values), pa.string())
+        for path in self.store.files_of(table, self.path):
+            data = pq.read_table(path)
+            hit = pa.compute.is_in(data.column(column), value_set=wanted)
+            n = pa.compute.sum(hit).as_py() or 0
+            if n:
+                tmp = path.with_name(path.name + ".tmp")
+                pq.write_table(data.filter(pa.compute.invert(hit)), tmp, compression="zstd")
+                os.replace(tmp, path)  # replaces this version's link only; the published file is untouched
+                removed += n
+        return removed
 
     def replace(self, table: str, data: pa.Table) -> None:
         """Write a table whole (tables recomputed from all rows)."""

@@ -27,13 +27,45 @@ class ArticleExtraction:
     events: list[Event] = field(default_factory=list)
 
 
+# Fields longer than this are parsed in consecutive pieces and joined back into one Doc (same text, same offsets):
+# spaCy refuses texts over `nlp.max_length` (1,000,000 characters), and memory grows with the piece, not the field.
+PIECE_CHARS = 100_000
+
+
+def pieces(text: str, size: int = PIECE_CHARS) -> list[str]:
+    """Consecutive pieces of at most `size` characters whose concatenation is `text`, cut after a paragraph
+    break, else a line break, else a sentence end, else a space where one is near the limit."""
+    out = []
+    while len(text) > size:
+        window = text[:size]
+        cut = -1
+        for mark in ("\n\n", "\n", ". ", " "):
+            at = window.rfind(mark, size // 2)
+            if at >= 0:
+                cut = at + len(mark)
+                break
+        cut = cut if cut > 0 else size
+        out.append(text[:cut])
+        text = text[cut:]
+    return out + [text] if text else out
+
+
 def parse_fields(nlp, articles: list[ArticleText], batch_size: int = 64) -> list[dict]:
-    """Docs by field for each article, each field parsed once (lines in capitals re-cased for the model)."""
-    texts = [(case_for_ner(getattr(a, f)), (i, f)) for i, a in enumerate(articles) for f in FIELDS if getattr(a, f)]
-    docs: list[dict] = [{} for _ in articles]
-    for doc, (i, f) in nlp.pipe(texts, as_tuples=True, batch_size=batch_size):
-        docs[i][f] = doc
-    return docs
+    """Docs by field for each article, each field parsed once (lines in capitals re-cased for the model); long
+    fields in pieces, joined back into one Doc whose text is the field's."""
+    from spacy.tokens import Doc
+
+    texts = [
+        (piece, (i, f, k))
+        for i, a in enumerate(articles)
+        for f in FIELDS
+        if getattr(a, f)
+        for k, piece in enumerate(pieces(case_for_ner(getattr(a, f)), PIECE_CHARS))
+    ]
+    parts: list[dict] = [{} for _ in articles]
+    for doc, (i, f, _k) in nlp.pipe(texts, as_tuples=True, batch_size=batch_size):
+        parts[i].setdefault(f, []).append(doc)
+    return [{f: ds[0] if len(ds) == 1 else Doc.from_docs(ds, ensure_whitespace=False) for f, ds in p.items()} for p in parts]
 
 
 def extract_article(article: ArticleText, docs: dict) -> ArticleExtraction:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from dateutil import parser as dateparser
 
 from transforms import text as textmod
-from transforms.records import ParseResult, RawArticle, Rejection
+from transforms.records import FUTURE_TOLERANCE, ParseResult, RawArticle, Rejection
 
 FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".html": "html", ".htm": "html"}
 MIN_YEAR = 1900
@@ -125,7 +125,7 @@ class _Context:
         return parsed
 
 
-_ONE_DAY = timedelta(days=1)
+_ONE_DAY = FUTURE_TOLERANCE
 _YEAR = re.compile(r"(?<!\d)(1[0-9]|2[0-9])\d\d(?!\d)")
 
 

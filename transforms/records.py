@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -56,5 +56,10 @@ REASONS = {
     "malformed_record": "one record does not parse or is not an object",
     "no_body": "the record has no article text",
     "bad_date": "a date field cannot be read as a date",
-    "implausible_date": "a date is before 1900 or after the run",
+    "implausible_date": "a date is before 1900 or more than a day after the run started",
+    "failed_validation": "the article or its extraction rows failed a record-level expectation (named in detail)",
 }
+
+# Latest plausible date: the run's start plus this (time zones and embargoed stories run a few hours ahead).
+# The readers and the articles suite both use it.
+FUTURE_TOLERANCE = timedelta(days=1)

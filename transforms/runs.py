@@ -21,6 +21,10 @@ class RunRecord:
     articles_written: int
     duplicates_merged: int
     quarantined: int
+    records_seen: int | None
+    articles_retracted: int | None
+    articles_extracted: int | None
+    articles_stale: int | None
     rows_articles: int
     rows_mentions: int
     rows_entities: int

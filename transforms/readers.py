@@ -458,7 +458,8 @@ _REUTERS = re.compile(r"<REUTERS\b[^>]*>(.*?)</REUTERS>", re.S | re.I)
 _SGML_DATE = re.compile(r"(\d{1,2}-[A-Za-z]{3}-\d{4})(\s+\d{2}:\d{2}:\d{2}(?:\.\d+)?)?")
 # A paragraph starts on an indented line (`&\t` in some copies of the corpus, spaces or a tab in the original).
 _PARAGRAPH_START = re.compile(r"^(?:&\\t|\t| {2,})")
-_SIGN_OFF = re.compile(r"\s*\bReuters?\s*$", re.I)
+# The wire's sign-off on its own last line (not a closing "told Reuters").
+_SIGN_OFF = re.compile(r"\n(?:&\\t)?[ \t]*Reuters?\s*$", re.I)
 _AUTHOR_AGENCY = re.compile(r",\s*Reuters?\s*$", re.I)
 # Lines at least this long were wrapped by the wire's fixed width; shorter ones end a paragraph or are table rows.
 _WRAPPED = 50
@@ -473,20 +474,17 @@ def _unwrap(body: str) -> str:
     """Fixed-width wire lines back into paragraphs; short lines (tables of figures) keep their line breaks. The
     first line shares its width with the dateline, so it is always wrapped."""
     out: list[str] = []
-    previous = "x" * _WRAPPED
-    for line in body.split("\n"):
-        starts = bool(_PARAGRAPH_START.match(line))
-        line = _PARAGRAPH_START.sub("", line).strip()
+    wrapped = gap = False
+    for raw in body.split("\n"):
+        starts = bool(_PARAGRAPH_START.match(raw))
+        line = _PARAGRAPH_START.sub("", raw).strip()
         if not line:
-            previous = ""
-            out.append("\n\n")
+            gap = True
             continue
-        if out and not starts and len(previous) >= _WRAPPED:
-            out.append(" ")
-        elif out:
-            out.append("\n\n" if starts else "\n")
+        if out:
+            out.append("\n\n" if starts or gap else " " if wrapped else "\n")
         out.append(line)
-        previous = line
+        wrapped, gap = len(out) == 1 or len(line) >= _WRAPPED, False
     return "".join(out)
 
 
@@ -501,7 +499,7 @@ def _read_sgm(text: str, ctx: _Context) -> None:
         author = _sgml_tag("AUTHOR", block)
         fields = {
             "title": _sgml_tag("TITLE", block),
-            "body": _SIGN_OFF.sub("", _unwrap(body)) if body else None,
+            "body": _unwrap(_SIGN_OFF.sub("", body)) if body else None,
             "published_at": "".join(g for g in date.groups() if g) if date else None,
             "authors": _AUTHOR_AGENCY.sub("", author.strip()) if author else None,
         }

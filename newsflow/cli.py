@@ -14,6 +14,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from newsflow.settings import Settings  # noqa: E402
@@ -54,7 +55,13 @@ def main(version: bool = typer.Option(False, "--version", is_eager=True, callbac
     """newsflow: raw news text in, validated Parquet tables out."""
 
 
-@app.command(cls=_Command)
+_RUN_EXIT_CODES = (
+    "Exit codes: 0 published; 1 validation failed, nothing published; 2 bad usage, or another run holds the lock"
+    " on OUT; 3 nothing to read (RAW holds no file in a supported format)."
+)
+
+
+@app.command(cls=_Command, epilog=_RUN_EXIT_CODES)
 def run(
     raw: Path = typer.Argument(..., metavar="RAW", help="Folder of raw files (txt, jsonl, json, csv, html, sgm; optionally .gz), read recursively."),
     curated: Optional[Path] = typer.Option(None, "--curated", "-o", metavar="OUT", help=f"Output folder {_default('curated_dir')}."),
@@ -78,7 +85,7 @@ def run(
 
     scan = scan_raw(raw, settings.exclude)
     if not scan.supported:
-        err.print(f"[yellow]warning:[/yellow] {scan.describe(raw)}; nothing to do, {settings.curated_dir} is unchanged.", highlight=False)
+        err.print(f"[yellow]warning:[/yellow] {escape(scan.describe(raw))}; nothing to do, {settings.curated_dir} is unchanged.", highlight=False)
         raise typer.Exit(NOTHING_TO_READ)
     from newsflow.nlp import ModelNotInstalled
     from newsflow.runner import run_pipeline
@@ -117,7 +124,7 @@ def print_summary(summary, settings: Settings) -> None:
         rows += [(f"rows in {name}", n) for name, n in summary.rows.items()]
     rows += [("seconds", f"{summary.seconds:.1f}")]
     for name, value in rows:
-        table.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
+        table.add_row(escape(name), f"{value:,}" if isinstance(value, int) else str(value))
     console.print(table)
     if summary.published:
         console.print(f"[green]published[/green] to {settings.curated_dir} (DuckDB: {settings.curated_dir / 'newsflow.duckdb'})")

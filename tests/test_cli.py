@@ -177,12 +177,26 @@ def test_published_run_shows_counts_and_the_exclude_patterns_in_force(raw_folder
         return _summary(True)
 
     monkeypatch.setattr(runner, "run_pipeline", fake)
-    result = invoke(app, ["run", str(raw_folder), "--curated", str(tmp_path / "out"), "--exclude", "*.bak", "--exclude", "draft_*"])
+    result = invoke(app, ["run", str(raw_folder), "--curated", str(tmp_path / "out"), "--exclude", "*.bak", "--exclude", "[dD]raft_*"])
     text = _flat(result.output)
     assert result.exit_code == 0
-    assert seen == {"total": 1, "exclude": ("*.bak", "draft_*")}
-    assert "files excluded (*.bak, draft_*)" in text and "README" not in text
+    assert seen == {"total": 1, "exclude": ("*.bak", "[dD]raft_*")}
+    assert "files excluded (*.bak, [dD]raft_*)" in text and "README" not in text
     assert "rows in articles" in text and "published to" in text
+
+
+def test_a_run_whose_new_files_all_went_to_quarantine_warns(raw_folder, tmp_path, monkeypatch):
+    summary = _summary(True, articles_written=0, mentions_written=0, quarantined=2, quarantine_reasons={"empty_file": 2})
+    monkeypatch.setattr(runner, "run_pipeline", lambda settings, console=None, total_files=None: summary)
+    result = invoke(app, ["run", str(raw_folder), "--curated", str(tmp_path / "out")])
+    assert result.exit_code == 0
+    assert "no new file gave an article" in _flat(result.output)
+
+
+def test_run_help_lists_the_exit_codes():
+    text = _flat(_help("run"))
+    for code in ("0 published", "1 validation failed", "2 bad usage", "3 nothing to read"):
+        assert code in text
 
 
 def test_query_prints_one_table_per_statement(tmp_path):

@@ -183,6 +183,8 @@ def test_published_run_shows_counts_and_the_exclude_patterns_in_force(raw_folder
     assert seen == {"total": 1, "exclude": ("*.bak", "[dD]raft_*")}
     assert "files excluded (*.bak, [dD]raft_*)" in text and "README" not in text
     assert "rows in articles" in text and "published to" in text
+    assert re.search(r"seconds in the flow\W+1\.5\b", text)
+    assert re.search(r"seconds with start-up \(Prefect, model\)\W+\d+\.\d\b", text)
 
 
 def test_a_run_whose_new_files_all_went_to_quarantine_warns(raw_folder, tmp_path, monkeypatch):

@@ -12,6 +12,8 @@ from typing import Optional
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# Prefect's client-side telemetry, whose one-time notice would land in the middle of the progress bar.
+os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402

@@ -62,10 +62,15 @@ def scan_raw(raw_dir: Path, exclude: tuple[str, ...]) -> RawScan:
     return RawScan(sorted(files), supported, excluded, tuple(sorted(suffixes)))
 
 
-def _startup_note() -> str:
+_IMPORTING = "importing Prefect, Great Expectations and spaCy"
+
+
+def _startup_note(short: bool = False) -> str:
     api = os.environ.get("PREFECT_API_URL")
+    if short:
+        return f"{'Prefect API' if api else 'Prefect server'}, spaCy model"
     server = f"connecting to Prefect at {api}" if api else "starting Prefect's temporary local server"
-    return f"start-up: {server}, loading the spaCy model, then the first shard"
+    return f"{server}, loading the spaCy model, then the first shard"
 
 
 def run_pipeline(settings: Settings, console: Console | None = None, total_files: int | None = None):
@@ -81,12 +86,12 @@ def run_pipeline(settings: Settings, console: Console | None = None, total_files
 
 
 def _run_with_bar(settings: Settings, console: Console, total_files: int | None):
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"), TimeElapsedColumn()]
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn("files"), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as bar:
-        job = bar.add_task("start-up: importing Prefect, Great Expectations and spaCy", total=total_files)
+        job = bar.add_task("start-up: importing Prefect, GX, spaCy", total=total_files)
         from flows.pipeline import newsflow_run
 
-        bar.update(job, description=_startup_note())
+        bar.update(job, description=f"start-up: {_startup_note(short=True)}")
 
         def on_progress(done: int, total: int) -> None:
             bar.update(job, completed=done, total=total, description="[bold]newsflow[/bold]")
@@ -100,7 +105,7 @@ class _Lines:
     def __init__(self, console: Console, total: int | None):
         self.console, self.total, self.done = console, total, 0
         self.started = self.last = time.monotonic()
-        self.stage = "start-up: importing Prefect, Great Expectations and spaCy"
+        self.stage = f"start-up: {_IMPORTING}"
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
@@ -137,6 +142,6 @@ def _run_with_lines(settings: Settings, console: Console, total_files: int | Non
     with _Lines(console, total_files) as lines:
         from flows.pipeline import newsflow_run
 
-        lines.stage = _startup_note()
+        lines.stage = f"start-up: {_startup_note()}"
         lines.say(force=True)
         return newsflow_run(settings, on_progress=lines.on_progress)

@@ -62,15 +62,21 @@ def scan_raw(raw_dir: Path, exclude: tuple[str, ...]) -> RawScan:
     return RawScan(sorted(files), supported, excluded, tuple(sorted(suffixes)))
 
 
-_IMPORTING = "importing Prefect, Great Expectations and spaCy"
-
-
-def _startup_note(short: bool = False) -> str:
-    api = os.environ.get("PREFECT_API_URL")
+def _stage(done: int | None, total: int | None, shard_size: int, short: bool = False) -> str:
+    """What the run is doing: `done` None while importing, 0 during the fixed start-up, then files done."""
+    if done is None:
+        return "importing Prefect, GX, spaCy" if short else "start-up: importing Prefect, Great Expectations and spaCy"
+    if total is not None and done >= total:
+        return "publishing"
+    shards = "?" if total is None else str(-(-total // shard_size))
+    shard = f"shard {done // shard_size + 1}/{shards}" if short else f"shard {done // shard_size + 1} of {shards}"
+    if done:
+        return shard
     if short:
-        return f"{'Prefect API' if api else 'Prefect server'}, spaCy model"
+        return f"{'Prefect API' if os.environ.get('PREFECT_API_URL') else 'Prefect server'}, model, {shard}"
+    api = os.environ.get("PREFECT_API_URL")
     server = f"connecting to Prefect at {api}" if api else "starting Prefect's temporary local server"
-    return f"{server}, loading the spaCy model, then the first shard"
+    return f"start-up: {server}, loading the spaCy model; then {shard}"
 
 
 def run_pipeline(settings: Settings, console: Console | None = None, total_files: int | None = None):
@@ -88,13 +94,13 @@ def run_pipeline(settings: Settings, console: Console | None = None, total_files
 def _run_with_bar(settings: Settings, console: Console, total_files: int | None):
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn("files"), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as bar:
-        job = bar.add_task("start-up: importing Prefect, GX, spaCy", total=total_files)
+        job = bar.add_task(_stage(None, total_files, settings.shard_size, short=True), total=total_files)
         from flows.pipeline import newsflow_run
 
-        bar.update(job, description=f"start-up: {_startup_note(short=True)}")
+        bar.update(job, description=_stage(0, total_files, settings.shard_size, short=True))
 
         def on_progress(done: int, total: int) -> None:
-            bar.update(job, completed=done, total=total, description="[bold]newsflow[/bold]")
+            bar.update(job, completed=done, total=total, description=_stage(done, total, settings.shard_size, short=True))
 
         return newsflow_run(settings, on_progress=on_progress)
 
@@ -102,10 +108,10 @@ def _run_with_bar(settings: Settings, console: Console, total_files: int | None)
 class _Lines:
     """Plain progress lines: one per shard (at most every few seconds) and a heartbeat while nothing moves."""
 
-    def __init__(self, console: Console, total: int | None):
-        self.console, self.total, self.done = console, total, 0
+    def __init__(self, console: Console, total: int | None, shard_size: int):
+        self.console, self.total, self.done, self.shard_size = console, total, 0, shard_size
         self.started = self.last = time.monotonic()
-        self.stage = f"start-up: {_IMPORTING}"
+        self.stage = _stage(None, total, shard_size)
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
@@ -121,7 +127,7 @@ class _Lines:
 
     def on_progress(self, done: int, total: int) -> None:
         self.done, self.total = done, total
-        self.stage = "done, publishing" if done >= total else "processing shards"
+        self.stage = _stage(done, total, self.shard_size)
         self.say(force=done >= total)
 
     def _beat(self) -> None:
@@ -139,9 +145,9 @@ class _Lines:
 
 
 def _run_with_lines(settings: Settings, console: Console, total_files: int | None):
-    with _Lines(console, total_files) as lines:
+    with _Lines(console, total_files, settings.shard_size) as lines:
         from flows.pipeline import newsflow_run
 
-        lines.stage = f"start-up: {_startup_note()}"
+        lines.stage = _stage(0, total_files, settings.shard_size)
         lines.say(force=True)
         return newsflow_run(settings, on_progress=lines.on_progress)

@@ -235,24 +235,26 @@ def test_plain_progress_lines_when_not_a_terminal(monkeypatch):
     monkeypatch.setattr(runner, "MIN_INTERVAL", 0.0)
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=False, width=200)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
     assert runner.run_pipeline(Settings(progress=True), console=console, total_files=1200) == "summary"
     lines = buffer.getvalue().splitlines()
     assert lines[0].startswith("newsflow: 0/1,200 files (0%)") and "start-up: importing Prefect" in lines[0]
-    assert any("0/1,200 files" in line and "temporary local server" in line for line in lines)
-    assert any(line.startswith("newsflow: 500/1,200 files (42%)") for line in lines)
-    assert lines[-1].startswith("newsflow: 1,200/1,200 files (100%)")
+    assert any("0/1,200 files" in line and "temporary local server" in line and line.endswith("then shard 1 of 3") for line in lines)
+    assert any(line.startswith("newsflow: 500/1,200 files (42%)") and line.endswith("; shard 2 of 3") for line in lines)
+    assert lines[-1].startswith("newsflow: 1,200/1,200 files (100%)") and lines[-1].endswith("; publishing")
     assert "\x1b[" not in buffer.getvalue()
     # heartbeats while a shard runs: more lines than the two start-up lines and three shards
     assert len(lines) > 5
 
 
 def test_bar_in_a_terminal_knows_the_total_from_the_start(monkeypatch):
-    _fake_flow(monkeypatch)
+    _fake_flow(monkeypatch, pause=0.3)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=200)
     assert runner.run_pipeline(Settings(progress=True), console=console, total_files=1200) == "summary"
     text = buffer.getvalue()
-    assert "start-up" in text and "0/1200" in text
+    assert "importing Prefect" in text and "Prefect server, model, shard 1/3" in text and "0/1200" in text and "shard 3/3" in text
 
 
 def test_no_progress_prints_nothing(monkeypatch):

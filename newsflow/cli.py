@@ -14,6 +14,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 # Prefect's client-side telemetry, whose one-time notice would land in the middle of the progress bar.
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Prefect waits 20 s for its temporary server by default: less than a fresh database's migration (about 24 s here)
+# or a start on a loaded machine, where the run then fails before it begins.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402

@@ -264,3 +264,17 @@ def test_no_progress_prints_nothing(monkeypatch):
     buffer = io.StringIO()
     assert runner.run_pipeline(Settings(progress=False), console=Console(file=buffer)) == "summary"
     assert calls and buffer.getvalue() == ""
+
+
+def test_quiet_prefect_defaults_yield_to_the_environment():
+    """The CLI's defaults for Prefect (no telemetry, a start-up timeout above a fresh migration) never override the user."""
+    import os
+    import subprocess
+
+    names = ("DO_NOT_TRACK", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "PREFECT_SERVER_ANALYTICS_ENABLED")
+    script = f"import os, newsflow.cli; print([os.environ[n] for n in {names!r}])"
+    env = {k: v for k, v in os.environ.items() if k not in names}
+    env["PYTHONPATH"] = str(REPO)
+    run = lambda extra: subprocess.run([sys.executable, "-c", script], env={**env, **extra}, capture_output=True, text=True, cwd=REPO, check=True).stdout.strip()
+    assert run({}) == "['1', '120', 'false']"
+    assert run({"DO_NOT_TRACK": "0", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "30"}) == "['0', '30', 'false']"

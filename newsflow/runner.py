@@ -1,25 +1,158 @@
-"""Calls the Prefect flow with a progress bar: what `newsflow run` and `newsflow eval` share."""
+"""Calls the Prefect flow with progress: what `newsflow run` and `newsflow eval` share.
+
+In a terminal a bar (files done of the known total, with what the start-up is doing until the first shard is in);
+anywhere else (CI logs, `make run | tee`) plain lines, at least one every `HEARTBEAT` seconds.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from newsflow.settings import Settings
+from transforms.readers import FORMATS, format_of
+
+# Exit code of `newsflow run` when RAW holds no file a reader supports: nothing ran, nothing changed.
+NOTHING_TO_READ = 3
+HEARTBEAT = 10.0
+MIN_INTERVAL = 2.0  # seconds between two shard lines, except the last
 
 
-def run_pipeline(settings: Settings, console: Console | None = None, reextract: bool = False):
-    from flows.pipeline import newsflow_reextract, newsflow_run
+@dataclass(frozen=True)
+class RawScan:
+    """What `newsflow run` would read under RAW, found before paying for the flow's start-up."""
 
-    flow = newsflow_reextract if reextract else newsflow_run
+    files: list[str] = field(default_factory=list)
+    supported: int = 0
+    excluded: int = 0
+    unsupported_suffixes: tuple[str, ...] = ()
+
+    def describe(self, raw: Path) -> str:
+        if not self.files:
+            excluded = f" ({self.excluded} excluded by --exclude)" if self.excluded else ""
+            return f"no files under {raw}{excluded}"
+        kinds = ", ".join(self.unsupported_suffixes) or "no extension"
+        supported = ", ".join(sorted(set(FORMATS)))
+        return f"none of the {len(self.files)} files under {raw} has a supported format (found {kinds}; supported: {supported}, optionally .gz)"
+
+
+def scan_raw(raw_dir: Path, exclude: tuple[str, ...]) -> RawScan:
+    """The files the flow's discovery would find (hidden ones skipped, `exclude` patterns on the file name)."""
+    files, excluded, suffixes, supported = [], 0, set(), 0
+    for dirpath, dirnames, filenames in os.walk(raw_dir, followlinks=True):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            if any(fnmatch.fnmatch(name.lower(), pattern.lower()) for pattern in exclude):
+                excluded += 1
+                continue
+            files.append((Path(dirpath) / name).relative_to(raw_dir).as_posix())
+            if format_of(name)[0] is not None:
+                supported += 1
+            else:
+                suffixes.add("".join(Path(name).suffixes[-2:]).lower() or "no extension")
+    return RawScan(sorted(files), supported, excluded, tuple(sorted(suffixes)))
+
+
+def _stage(done: int | None, total: int | None, shard_size: int, short: bool = False) -> str:
+    """What the run is doing: `done` None while importing, 0 during the fixed start-up, then files done."""
+    if done is None:
+        return "importing Prefect, GX, spaCy" if short else "start-up: importing Prefect, Great Expectations and spaCy"
+    if total is not None and done >= total:
+        return "publishing"
+    shards = "?" if total is None else str(-(-total // shard_size))
+    shard = f"shard {done // shard_size + 1}/{shards}" if short else f"shard {done // shard_size + 1} of {shards}"
+    if done:
+        return shard
+    if short:
+        return f"{'Prefect API' if os.environ.get('PREFECT_API_URL') else 'Prefect server'}, model, {shard}"
+    api = os.environ.get("PREFECT_API_URL")
+    server = f"connecting to Prefect at {api}" if api else "starting Prefect's temporary local server"
+    return f"start-up: {server}, loading the spaCy model; then {shard}"
+
+
+def _flow(reextract: bool):
+    from flows import pipeline
+
+    return pipeline.newsflow_reextract if reextract else pipeline.newsflow_run
+
+
+def run_pipeline(settings: Settings, console: Console | None = None, total_files: int | None = None, reextract: bool = False):
+    """Run the flow (or the re-extraction flow); `total_files` (from `scan_raw`) gives the bar its total before the
+    first shard is in. Progress moves with the articles extracted inside a shard."""
     console = console or Console(stderr=True)
     if not settings.progress:
-        return flow(settings)
-    columns = [TextColumn("[bold]newsflow[/bold] " + ("articles" if reextract else "files")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=console, transient=True) as bar:
-        job = bar.add_task("files", total=None)
+        return _flow(reextract)(settings)
+    unit = "articles" if reextract else "files"
+    if console.is_terminal:
+        return _run_with_bar(settings, console, total_files, reextract, unit)
+    return _run_with_lines(settings, console, total_files, reextract, unit)
 
-        def on_progress(done: int, total: int) -> None:
-            bar.update(job, completed=done, total=total)
+
+def _run_with_bar(settings: Settings, console: Console, total_files: int | None, reextract: bool, unit: str):
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn()]
+    with Progress(*columns, console=console, transient=True) as bar:
+        job = bar.add_task(_stage(None, total_files, settings.shard_size, short=True), total=total_files)
+        flow = _flow(reextract)
+        bar.update(job, description=_stage(0, total_files, settings.shard_size, short=True))
+
+        def on_progress(done: float, total: int) -> None:
+            done = int(done)
+            bar.update(job, completed=done, total=total, description=_stage(done, total, settings.shard_size, short=True))
 
         return flow(settings, on_progress=on_progress)
+
+
+class _Lines:
+    """Plain progress lines: one per shard (at most every few seconds) and a heartbeat while nothing moves."""
+
+    def __init__(self, console: Console, total: int | None, shard_size: int, unit: str = "files"):
+        self.console, self.total, self.done, self.shard_size, self.unit = console, total, 0, shard_size, unit
+        self.started = self.last = time.monotonic()
+        self.stage = _stage(None, total, shard_size)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def say(self, force: bool = False) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if not force and now - self.last < MIN_INTERVAL:
+                return
+            self.last = now
+            total = "?" if self.total is None else f"{self.total:,}"
+            share = f" ({self.done / self.total:.0%})" if self.total else ""
+            self.console.print(f"newsflow: {self.done:,}/{total} {self.unit}{share}, {now - self.started:.0f} s; {self.stage}", markup=False, highlight=False, soft_wrap=True)
+
+    def on_progress(self, done: float, total: int) -> None:
+        self.done, self.total = int(done), total
+        self.stage = _stage(done, total, self.shard_size)
+        self.say(force=done >= total)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT):
+            if time.monotonic() - self.last >= HEARTBEAT:
+                self.say()
+
+    def __enter__(self) -> "_Lines":
+        self.say(force=True)
+        threading.Thread(target=self._beat, name="newsflow-progress", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+
+
+def _run_with_lines(settings: Settings, console: Console, total_files: int | None, reextract: bool, unit: str):
+    with _Lines(console, total_files, settings.shard_size, unit) as lines:
+        flow = _flow(reextract)
+        lines.stage = _stage(0, total_files, settings.shard_size)
+        lines.say(force=True)
+        return flow(settings, on_progress=lines.on_progress)

@@ -20,8 +20,8 @@ ARTICLES = pa.schema(
     [
         _f("article_id", pa.string(), "Stable id: hash of the normalised title and body; the same content gives the same id on every run and machine."),
         _f("source_path", pa.string(), "Path of the raw file, relative to the RAW folder given to `newsflow run`."),
-        _f("source_record", pa.int32(), "Record index inside the file (JSON Lines line, JSON array item or CSV row, 0-based); 0 for one-article files."),
-        _f("source_format", pa.string(), "Reader that produced the row: txt, jsonl, json, csv or html."),
+        _f("source_record", pa.int32(), "Record index inside the file (JSON Lines line, JSON array item, CSV row or `<REUTERS>` element, 0-based); 0 for one-article files."),
+        _f("source_format", pa.string(), "Reader that produced the row: txt, jsonl, json, csv, html or sgm."),
         _f("content_sha256", pa.string(), "SHA-256 of the normalised title and body; equal values are exact duplicates and merge into one row."),
         _f("url", pa.string(), "Canonical URL from the record or page metadata.", True),
         _f("publisher", pa.string(), "Publisher or source domain from the record or page metadata.", True),

@@ -265,7 +265,8 @@ def write_duckdb_views(root: Path) -> Path:
     tmp = root / f".{DB_NAME}.tmp"
     if tmp.exists():
         tmp.unlink()
-    con = duckdb.connect(str(tmp))
+    # The oldest storage format that holds views, so DuckDB shells and BI drivers of other versions open it.
+    con = duckdb.connect(str(tmp), config={"storage_compatibility_version": "v1.0.0"})
     try:
         for table in TABLES:
             glob = (root / table).as_posix() + "/**/*.parquet"

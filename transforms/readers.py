@@ -8,18 +8,21 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import html
 import io
 import json
 import re
 import zlib
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateparser
 
 from transforms import text as textmod
 from transforms.records import FUTURE_TOLERANCE, ParseResult, RawArticle, Rejection
 
-FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".html": "html", ".htm": "html"}
+FORMATS = {".txt": "txt", ".text": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".html": "html", ".htm": "html", ".sgm": "sgm"}
 MIN_YEAR = 1900
 
 
@@ -126,6 +129,25 @@ class _Context:
 
 
 _ONE_DAY = FUTURE_TOLERANCE
+
+
+def _load_zones() -> dict:
+    """Abbreviation -> tzinfo from the shipped table (an IANA zone, or a fixed `+HH:MM` offset)."""
+    zones = {}
+    for line in (Path(__file__).parent / "lexicons" / "timezones.tsv").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") or line.startswith("abbreviation\t"):
+            continue
+        abbrev, zone = line.split("\t")
+        if zone[0] in "+-":
+            sign = -1 if zone[0] == "-" else 1
+            hours, minutes = zone[1:].split(":")
+            zones[abbrev] = timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+        else:
+            zones[abbrev] = ZoneInfo(zone)
+    return zones
+
+
+ZONES = _load_zones()
 _YEAR = re.compile(r"(?<!\d)(1[0-9]|2[0-9])\d\d(?!\d)")
 
 
@@ -152,7 +174,7 @@ def parse_timestamp(value, day_first: bool = False) -> datetime | None:
         if not _YEAR.search(s):
             raise ValueError(f"{s!r} has no four-digit year")
         try:
-            dt = dateparser.parse(s, dayfirst=day_first, fuzzy=False)
+            dt = dateparser.parse(s, dayfirst=day_first, fuzzy=False, tzinfos=ZONES)
         except (ValueError, OverflowError, dateparser.ParserError) as exc:
             raise ValueError(f"{s!r} is not a date ({exc})") from None
     if dt.tzinfo is None:
@@ -292,8 +314,12 @@ def _read_csv(text: str, ctx: _Context) -> None:
 
 # --- plain text ----------------------------------------------------------------------------------------------------
 
-_NUMERIC_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
-_WORDY_DATE = re.compile(r"^(?:[A-Z][a-z]+,? )?(?:[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8} \d{4})(?:,? \d{1,2}:\d{2}(?: ?[AaPp]\.?[Mm]\.?)?(?: [A-Z]{2,4})?)?$")
+# An optional time after a header date: `2:15 PM`, `10:05 a.m. ET`, `14:15 +0100`, `at 9:30 PM GMT`; only zones
+# the table knows, so an unknown one never passes for UTC.
+_ZONE = "|".join(sorted(map(re.escape, ZONES), key=len, reverse=True))
+_TIME = rf"(?:,?\s+(?:at\s+)?\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s?[AaPp]\.?[Mm]\.?)?(?:\s+(?:{_ZONE}|[+-]\d{{2}}:?\d{{2}}))?)?"
+_NUMERIC_DATE = re.compile(rf"^\d{{1,2}}/\d{{1,2}}/\d{{4}}{_TIME}$")
+_WORDY_DATE = re.compile(rf"^(?:[A-Z][a-z]+,? )?(?:[A-Z][a-z]{{2,8}}\.? \d{{1,2}},? \d{{4}}|\d{{1,2}} [A-Z][a-z]{{2,8}} \d{{4}}){_TIME}$")
 _UPDATED = re.compile(r"^(?:Updated|Last updated|Modified)\s*:?\s*(.*)$", re.I)
 _CREDIT = re.compile(r"^(?P<caption>.+?)\s*\((?P<credit>[^()]{3,200})\)\s*$")
 _CREDIT_WORDS = re.compile(r"/|\bvia\b|Getty|Images|Photo|Reuters|AP\b|AFP|Courtesy|Shutterstock|EPA|Bloomberg|Press|Pool", re.I)
@@ -428,4 +454,58 @@ def _read_html(text: str, ctx: _Context) -> None:
     ctx.add(0, fields)
 
 
-_READERS = {"txt": _read_txt, "jsonl": _read_jsonl, "json": _read_json, "csv": _read_csv, "html": _read_html}
+# --- Reuters-21578 SGML -------------------------------------------------------------------------------------------
+
+_REUTERS = re.compile(r"<REUTERS\b[^>]*>(.*?)</REUTERS>", re.S | re.I)
+_SGML_DATE = re.compile(r"(\d{1,2}-[A-Za-z]{3}-\d{4})(\s+\d{2}:\d{2}:\d{2}(?:\.\d+)?)?")
+# A paragraph starts on an indented line (`&\t` in some copies of the corpus, spaces or a tab in the original).
+_PARAGRAPH_START = re.compile(r"^(?:&\\t|\t| {2,})")
+# The wire's sign-off on its own last line (not a closing "told Reuters").
+_SIGN_OFF = re.compile(r"\n(?:&\\t)?[ \t]*Reuters?\s*$", re.I)
+_AUTHOR_AGENCY = re.compile(r",\s*Reuters?\s*$", re.I)
+# Lines at least this long were wrapped by the wire's fixed width; shorter ones end a paragraph or are table rows.
+_WRAPPED = 50
+
+
+def _sgml_tag(name: str, block: str) -> str | None:
+    m = re.search(rf"<{name}\b[^>]*>(.*?)</{name}>", block, re.S | re.I)
+    return html.unescape(m.group(1)) if m else None
+
+
+def _unwrap(body: str) -> str:
+    """Fixed-width wire lines back into paragraphs; short lines (tables of figures) keep their line breaks. The
+    first line shares its width with the dateline, so it is always wrapped."""
+    out: list[str] = []
+    wrapped = gap = False
+    for raw in body.split("\n"):
+        starts = bool(_PARAGRAPH_START.match(raw))
+        line = _PARAGRAPH_START.sub("", raw).strip()
+        if not line:
+            gap = True
+            continue
+        if out:
+            out.append("\n\n" if starts or gap else " " if wrapped else "\n")
+        out.append(line)
+        wrapped, gap = len(out) == 1 or len(line) >= _WRAPPED, False
+    return "".join(out)
+
+
+def _read_sgm(text: str, ctx: _Context) -> None:
+    """One article per `<REUTERS>` element: TITLE, DATE, AUTHOR and BODY; source_record is the element's index."""
+    blocks = _REUTERS.findall(text)
+    if not blocks:
+        raise _FileError("malformed_file", "no <REUTERS> element: not a Reuters-21578 SGML file")
+    for index, block in enumerate(blocks):
+        body = _sgml_tag("BODY", block)
+        date = _SGML_DATE.search(_sgml_tag("DATE", block) or "")
+        author = _sgml_tag("AUTHOR", block)
+        fields = {
+            "title": _sgml_tag("TITLE", block),
+            "body": _unwrap(_SIGN_OFF.sub("", body)) if body else None,
+            "published_at": "".join(g for g in date.groups() if g) if date else None,
+            "authors": _AUTHOR_AGENCY.sub("", author.strip()) if author else None,
+        }
+        ctx.add(index, fields, block)
+
+
+_READERS = {"txt": _read_txt, "jsonl": _read_jsonl, "json": _read_json, "csv": _read_csv, "html": _read_html, "sgm": _read_sgm}

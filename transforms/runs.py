@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import pyarrow as pa
@@ -38,3 +38,29 @@ class RunRecord:
 
 def build_run_row(record: RunRecord) -> pa.Table:
     return pa.Table.from_pylist([asdict(record)], schema=RUNS)
+
+
+@dataclass
+class RunSummary:
+    """What `newsflow run` and `reextract` report (the CLI prints it)."""
+
+    run_id: str
+    published: bool
+    files_seen: int
+    files_new: int
+    articles_written: int
+    mentions_written: int
+    duplicates_merged: int
+    quarantined: int
+    rows: dict = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    quarantine_reasons: dict = field(default_factory=dict)
+    excluded: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    records_seen: int = 0
+    articles_retracted: int = 0
+    articles_extracted: int = 0
+    articles_stale: int = 0
+    quotes_written: int = 0
+    events_written: int = 0
+    failed_validation: int = 0

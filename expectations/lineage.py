@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 import pandas as pd
+from great_expectations.expectations.row_conditions import Column
 
 TABLE = "lineage"
 DERIVED = ["record_key"]
@@ -16,11 +17,11 @@ def expectations() -> list:
         e.ExpectColumnValuesToBeInSet(column="outcome", value_set=OUTCOMES),
         e.ExpectColumnValuesToBeUnique(column="record_key"),
         e.ExpectColumnValuesToMatchRegex(column="raw_sha256", regex=r"^[0-9a-f]{64}$"),
-        e.ExpectColumnValuesToNotBeNull(column="article_id", row_condition='outcome != "quarantined"', condition_parser="pandas"),
-        e.ExpectColumnValuesToBeNull(column="article_id", row_condition='outcome == "quarantined"', condition_parser="pandas"),
-        e.ExpectColumnValuesToNotBeNull(column="reason", row_condition='outcome == "quarantined"', condition_parser="pandas"),
+        e.ExpectColumnValuesToNotBeNull(column="article_id", row_condition=Column("outcome") != "quarantined"),
+        e.ExpectColumnValuesToBeNull(column="article_id", row_condition=Column("outcome") == "quarantined"),
+        e.ExpectColumnValuesToNotBeNull(column="reason", row_condition=Column("outcome") == "quarantined"),
         # A record that became an article points at an article of the batch.
-        e.ExpectColumnValuesToBeInSet(column="article_id", value_set={"$PARAMETER": "article_ids"}, row_condition='outcome == "article"', condition_parser="pandas"),
+        e.ExpectColumnValuesToBeInSet(column="article_id", value_set={"$PARAMETER": "article_ids"}, row_condition=Column("outcome") == "article"),
     ]
 
 

@@ -35,8 +35,8 @@ def newsflow_run(settings: Settings, on_progress: Callable[[int, int], None] | N
             tasks.retract_replaced_rows(staging, plan, state)
             for n, start in enumerate(range(0, len(files), settings.shard_size)):
                 shard = files[start : start + settings.shard_size]
-                new_files = tasks.read_new_raw_files(settings.raw_dir, shard, plan)
-                parsed = tasks.parse_raw_files(new_files, started_at, settings.day_first)
+                new_files = tasks.read_new_raw_files(settings.raw_dir, shard, plan, settings.max_file_mb * 1024 * 1024)
+                parsed = tasks.parse_raw_files(new_files, started_at, settings.day_first, settings.max_file_mb * 1024 * 1024)
                 tables = tasks.build_article_rows(parsed, new_files, state, settings.default_language)
                 if settings.extract:
                     shard_progress = _within(on_progress, start, len(shard), len(files))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from expectations.gate import SUITES, Gate, GateReport
 from newsflow import __version__
 from newsflow.nlp import Extractor
+from newsflow.runner import walk_raw
 from newsflow.schema import LINEAGE, QUARANTINE, TABLES
 from newsflow.settings import Settings
 from newsflow.store import EXTRACTION_SCHEMA, STATE_EXTRACTION, STATE_FILES, CuratedStore, PriorState, Staging, save_run_record
@@ -26,7 +25,7 @@ from transforms.extraction import EXTRACTION_VERSION, build_extraction_tables
 from transforms.lineage import build_lineage
 from transforms.mentions import ArticleText
 from transforms.quarantine import build_quarantine
-from transforms.readers import parse_file
+from transforms.readers import MAX_FILE_BYTES, parse_file
 from transforms.records import FUTURE_TOLERANCE, ParseResult, Rejection
 from transforms.runs import RunRecord, build_run_row
 
@@ -93,24 +92,12 @@ class Discovery:
 
 @pipeline_task(name="discover-raw-files")
 def discover_raw_files(raw_dir: Path, exclude: tuple[str, ...]) -> Discovery:
-    """Every file under RAW, recursively, in a stable order; hidden files and folders are skipped, and file names
-    matching an `exclude` pattern (README, LICENSE, Markdown by default) are counted but not read."""
-    raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
+    """Every file under RAW (see `walk_raw`: hidden files, `exclude` patterns and links leading out of RAW are
+    skipped)."""
+    if not Path(raw_dir).is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist or is not a folder")
-    found, excluded = [], []
-    for dirpath, dirnames, filenames in os.walk(raw_dir, followlinks=True):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.startswith("."):
-                continue
-            path = Path(dirpath) / name
-            rel = path.relative_to(raw_dir).as_posix()
-            if any(fnmatch.fnmatch(name.lower(), pattern.lower()) for pattern in exclude):
-                excluded.append(rel)
-                continue
-            found.append(RawFile(rel, path.stat().st_size))
-    return Discovery(sorted(found, key=lambda f: f.rel_path), sorted(excluded))
+    found, excluded = walk_raw(raw_dir, exclude)
+    return Discovery([RawFile(rel, size) for rel, size in found], excluded)
 
 
 @pipeline_task(name="load-published-state")
@@ -198,19 +185,27 @@ def retract_replaced_rows(staging: Staging, plan: ReadPlan, state: RunState) -> 
 
 
 @pipeline_task(name="read-new-raw-files")
-def read_new_raw_files(raw_dir: Path, files: list[RawFile], plan: ReadPlan) -> list[tuple[str, bytes, str]]:
-    """Bytes of the shard's files the plan reads (new or changed); unchanged files are skipped."""
-    return [(f.rel_path, (Path(raw_dir) / f.rel_path).read_bytes(), plan.to_read[f.rel_path]) for f in files if f.rel_path in plan.to_read]
+def read_new_raw_files(raw_dir: Path, files: list[RawFile], plan: ReadPlan, max_bytes: int = MAX_FILE_BYTES) -> list[tuple[str, bytes | None, str]]:
+    """Bytes of the shard's files the plan reads (new or changed); unchanged files are skipped, and files over
+    `max_bytes` are not loaded (None: the parser quarantines them)."""
+    return [
+        (f.rel_path, None if f.size > max_bytes else (Path(raw_dir) / f.rel_path).read_bytes(), plan.to_read[f.rel_path])
+        for f in files
+        if f.rel_path in plan.to_read
+    ]
 
 
 @pipeline_task(name="parse-raw-files")
-def parse_raw_files(files: list[tuple[str, bytes, str]], now: datetime, day_first: bool) -> ParseResult:
+def parse_raw_files(files: list[tuple[str, bytes | None, str]], now: datetime, day_first: bool, max_bytes: int = MAX_FILE_BYTES) -> ParseResult:
     result = ParseResult()
-    for rel_path, data, _sha in files:
+    for rel_path, data, sha in files:
+        if data is None:
+            result.rejections.append(Rejection(rel_path, None, "too_large", f"larger than {max_bytes:,} bytes (setting max_file_mb); not loaded", sha))
+            continue
         try:
-            result.extend(parse_file(rel_path, data, now=now, day_first=day_first))
+            result.extend(parse_file(rel_path, data, now=now, day_first=day_first, max_bytes=max_bytes))
         except Exception as exc:  # a reader bug must not cost the other files of the shard
-            result.rejections.append(Rejection(rel_path, None, "malformed_file", f"reader failed: {type(exc).__name__}: {exc}", _sha))
+            result.rejections.append(Rejection(rel_path, None, "malformed_file", f"reader failed: {type(exc).__name__}: {exc}", sha))
     return result
 
 

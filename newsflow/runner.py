@@ -43,23 +43,34 @@ class RawScan:
         return f"none of the {len(self.files)} files under {raw} has a supported format (found {kinds}; supported: {supported}, optionally .gz)"
 
 
-def scan_raw(raw_dir: Path, exclude: tuple[str, ...]) -> RawScan:
-    """The files the flow's discovery would find (hidden ones skipped, `exclude` patterns on the file name)."""
-    files, excluded, suffixes, supported = [], 0, set(), 0
+def walk_raw(raw_dir: Path, exclude: tuple[str, ...]) -> tuple[list[tuple[str, int]], list[str]]:
+    """The discovery rules, in one place for the flow and for the CLI's quick look before start-up: every file under
+    RAW, recursively, as (relative path, size) in path order; hidden files and folders skipped; names matching an
+    `exclude` pattern, and links leading out of RAW, listed as excluded and never read."""
+    raw_dir = Path(raw_dir)
+    root = raw_dir.resolve()
+    found, excluded = [], []
     for dirpath, dirnames, filenames in os.walk(raw_dir, followlinks=True):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (Path(dirpath) / d).resolve().is_relative_to(root))
         for name in filenames:
             if name.startswith("."):
                 continue
-            if any(fnmatch.fnmatch(name.lower(), pattern.lower()) for pattern in exclude):
-                excluded += 1
+            path = Path(dirpath) / name
+            rel = path.relative_to(raw_dir).as_posix()
+            if any(fnmatch.fnmatch(name.lower(), pattern.lower()) for pattern in exclude) or not path.resolve().is_relative_to(root):
+                excluded.append(rel)
                 continue
-            files.append((Path(dirpath) / name).relative_to(raw_dir).as_posix())
-            if format_of(name)[0] is not None:
-                supported += 1
-            else:
-                suffixes.add("".join(Path(name).suffixes[-2:]).lower() or "no extension")
-    return RawScan(sorted(files), supported, excluded, tuple(sorted(suffixes)))
+            found.append((rel, path.stat().st_size))
+    return sorted(found), sorted(excluded)
+
+
+def scan_raw(raw_dir: Path, exclude: tuple[str, ...]) -> RawScan:
+    """The files the flow's discovery would find, and which of them a reader supports."""
+    found, excluded = walk_raw(raw_dir, exclude)
+    files = [rel for rel, _size in found]
+    supported = [rel for rel in files if format_of(rel.rsplit("/", 1)[-1])[0] is not None]
+    suffixes = {"".join(Path(rel).suffixes[-2:]).lower() or "no extension" for rel in files if rel not in set(supported)}
+    return RawScan(files, len(supported), len(excluded), tuple(sorted(suffixes)))
 
 
 def _stage(done: int | None, total: int | None, shard_size: int, short: bool = False) -> str:
@@ -133,8 +144,8 @@ class _Lines:
 
     def on_progress(self, done: float, total: int) -> None:
         self.done, self.total = int(done), total
-        self.stage = _stage(done, total, self.shard_size)
-        self.say(force=done >= total)
+        self.stage = _stage(self.done, total, self.shard_size)
+        self.say(force=self.done >= total)
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT):

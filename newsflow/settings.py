@@ -36,6 +36,8 @@ class Settings:
     exclude: tuple[str, ...] = ("README*", "LICENSE*", "*.md")
     # Show a progress bar on long runs.
     progress: bool = True
+    # Largest raw file, or decompressed .gz content, read (MB); larger ones are quarantined as too_large.
+    max_file_mb: int = 200
     # Read again the files holding records that failed a record-level check (after a fix to newsflow itself).
     retry_failed: bool = False
 

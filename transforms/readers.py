@@ -44,8 +44,14 @@ def format_of(path: str) -> tuple[str | None, bool]:
     return None, gz
 
 
-def parse_file(path: str, data: bytes, now: datetime, day_first: bool = False) -> ParseResult:
-    """Parse one raw file. `path` is relative to RAW; `now` bounds plausible dates."""
+# Largest file (or decompressed .gz content) a reader loads; larger ones are quarantined as `too_large`. The flow
+# passes the setting `max_file_mb`.
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+def parse_file(path: str, data: bytes, now: datetime, day_first: bool = False, max_bytes: int = MAX_FILE_BYTES) -> ParseResult:
+    """Parse one raw file. `path` is relative to RAW; `now` bounds plausible dates; content over `max_bytes`
+    (also after decompression: a gzip bomb stops there) is rejected, not loaded."""
     raw_sha = sha256(data)
     fmt, gz = format_of(path)
 
@@ -54,11 +60,16 @@ def parse_file(path: str, data: bytes, now: datetime, day_first: bool = False) -
 
     if fmt is None:
         return reject("unsupported_format", f"no reader for {path.rsplit('/', 1)[-1]!r}; supported: {', '.join(sorted(FORMATS))} (optionally .gz)")
+    if len(data) > max_bytes:
+        return reject("too_large", f"{len(data):,} bytes; the limit is {max_bytes:,} (setting max_file_mb)")
     if gz:
         try:
-            data = gzip.decompress(data)
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+                data = fh.read(max_bytes + 1)
         except (OSError, EOFError, zlib.error) as exc:
             return reject("bad_gzip", f"cannot decompress: {exc}")
+        if len(data) > max_bytes:
+            return reject("too_large", f"decompresses to more than {max_bytes:,} bytes (setting max_file_mb)")
     try:
         text = textmod.decode_bytes(data)
     except textmod.DecodeError as exc:

@@ -57,6 +57,7 @@ REASONS = {
     "no_body": "the record has no article text",
     "bad_date": "a date field cannot be read as a date",
     "implausible_date": "a date is before 1900 or more than a day after the run started",
+    "too_large": "the file, or its decompressed content, is larger than the max_file_mb setting",
     "failed_validation": "the article or its extraction rows failed a record-level expectation (named in detail)",
 }
 

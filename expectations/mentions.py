@@ -6,6 +6,8 @@ import great_expectations as gx
 import pandas as pd
 import pycountry
 
+from expectations.offsets import is_slice
+
 TABLE = "mentions"
 DERIVED = ["offsets_exact"]
 LABELS = ["PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE",
@@ -43,7 +45,7 @@ def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
     frame = frame.copy()
     texts = context.get("article_texts", {})
     frame["offsets_exact"] = [
-        (texts.get((aid, field)) or "")[start:end] == text
+        is_slice(texts, aid, field, start, end, text)
         for aid, field, start, end, text in zip(frame["article_id"], frame["field"], frame["start_char"], frame["end_char"], frame["text"])
     ]
     return frame

@@ -127,6 +127,7 @@ class _Context:
 
 _ONE_DAY = timedelta(days=1)
 _YEAR = re.compile(r"(?<!\d)(1[0-9]|2[0-9])\d\d(?!\d)")
+_ISO_START = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 
 
 def parse_timestamp(value, day_first: bool = False) -> datetime | None:
@@ -152,7 +153,8 @@ def parse_timestamp(value, day_first: bool = False) -> datetime | None:
         if not _YEAR.search(s):
             raise ValueError(f"{s!r} has no four-digit year")
         try:
-            dt = dateparser.parse(s, dayfirst=day_first, fuzzy=False)
+            # day_first is for numeric day/month dates; dateutil would also swap an ISO 2021-03-04 into April
+            dt = dateparser.parse(s, dayfirst=day_first and not _ISO_START.match(s), fuzzy=False)
         except (ValueError, OverflowError, dateparser.ParserError) as exc:
             raise ValueError(f"{s!r} is not a date ({exc})") from None
     if dt.tzinfo is None:

@@ -46,6 +46,8 @@ def test_booleans(word, value):
     [
         ("NEWSFLOW_SHARD_SIZE", "ten"),
         ("NEWSFLOW_SHARD_SIZE", "-1"),
+        ("NEWSFLOW_SHARD_SIZE", "0"),  # range(0, n, 0) would crash the flow after it took the lock
+        ("NEWSFLOW_BATCH_SIZE", "0"),
         ("NEWSFLOW_WORKERS", "2.5"),
         ("NEWSFLOW_KEEP_VERSIONS", "-3"),
         ("NEWSFLOW_DAY_FIRST", "maybe"),
@@ -70,6 +72,23 @@ def test_bad_environment_value_is_reported_even_when_the_option_overrides_it():
     # the environment is read before the overrides apply: a broken variable is never silently ignored
     with pytest.raises(ValueError, match="NEWSFLOW_SHARD_SIZE"):
         Settings.from_env({"NEWSFLOW_SHARD_SIZE": "many"}, shard_size=5)
+
+
+def test_zero_is_allowed_where_it_means_something():
+    s = Settings.from_env({"NEWSFLOW_WORKERS": "0", "NEWSFLOW_KEEP_VERSIONS": "0", "NEWSFLOW_SHARD_SIZE": "1", "NEWSFLOW_BATCH_SIZE": "1"})
+    assert (s.workers, s.keep_versions, s.shard_size, s.batch_size) == (0, 0, 1, 1)
+
+
+def test_cli_reports_a_bad_environment_value_with_exit_code_2(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from newsflow.cli import app
+
+    monkeypatch.setenv("NEWSFLOW_SHARD_SIZE", "0")
+    result = CliRunner().invoke(app, ["run", str(tmp_path), "--curated", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "NEWSFLOW_SHARD_SIZE='0': must be at least 1" in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists()  # nothing started
 
 
 def test_reads_os_environ_by_default(monkeypatch):

@@ -65,6 +65,15 @@ def test_weekday_with_month_day_is_one_mention(nlp):
     assert len(covering) == 1 and covering[0].value == "2022-03-10"
 
 
+@pytest.mark.parametrize("text,expression,value", [
+    # 2022-01-05 is a Wednesday: the Tuesday and Friday before it are Jan. 4 and Dec. 31
+    ("The strike began at 6 a.m. on Tuesday, the union said.", "6 a.m. on Tuesday", "2022-01-04T06:00"),
+    ("The ferry left at 9:30 p.m. Friday and arrived late.", "9:30 p.m. Friday", "2021-12-31T21:30"),
+])
+def test_clock_time_and_day_join_into_one_mention(nlp, text, expression, value):
+    assert mentions(nlp, text, date(2022, 1, 5)) == [(expression, value, "TIME")]
+
+
 # ---- month-day without a year --------------------------------------------------------------------------------
 
 def test_month_day_past_rolls_back_over_new_year(nlp):

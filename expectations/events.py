@@ -6,6 +6,7 @@ import great_expectations as gx
 import pandas as pd
 
 from expectations.levels import record_level
+from expectations.offsets import is_slice
 
 TABLE = "events"
 RECORD_KEY = "article_id"
@@ -37,7 +38,7 @@ def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
     frame = frame.copy()
     texts = context.get("article_texts", {})
     frame["offsets_exact"] = [
-        (texts.get((aid, f)) or "")[s:e] == t and (texts.get((aid, f)) or "")[ts:te] == tr
+        is_slice(texts, aid, f, s, e, t) and is_slice(texts, aid, f, ts, te, tr)
         for aid, f, s, e, t, ts, te, tr in zip(frame["article_id"], frame["field"], frame["start_char"], frame["end_char"], frame["text"],
                                                frame["trigger_start_char"], frame["trigger_end_char"], frame["trigger"])
     ]

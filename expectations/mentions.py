@@ -7,6 +7,7 @@ import pandas as pd
 import pycountry
 
 from expectations.levels import record_level
+from expectations.offsets import is_slice
 
 TABLE = "mentions"
 RECORD_KEY = "article_id"
@@ -49,7 +50,7 @@ def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
     frame = frame.copy()
     texts = context.get("article_texts", {})
     frame["offsets_exact"] = [
-        (texts.get((aid, field)) or "")[start:end] == text
+        is_slice(texts, aid, field, start, end, text)
         for aid, field, start, end, text in zip(frame["article_id"], frame["field"], frame["start_char"], frame["end_char"], frame["text"])
     ]
     return frame

@@ -6,6 +6,7 @@ import great_expectations as gx
 import pandas as pd
 
 from expectations.levels import record_level
+from expectations.offsets import is_slice
 
 TABLE = "quotes"
 RECORD_KEY = "article_id"
@@ -37,7 +38,7 @@ def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
     frame = frame.copy()
     texts = context.get("article_texts", {})
     frame["offsets_exact"] = [
-        (texts.get((aid, f)) or "")[s:e] == t
+        is_slice(texts, aid, f, s, e, t)
         for aid, f, s, e, t in zip(frame["article_id"], frame["field"], frame["start_char"], frame["end_char"], frame["text"])
     ]
     frame["speaker_offsets_exact"] = [

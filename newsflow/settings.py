@@ -8,6 +8,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 ENV_PREFIX = "NEWSFLOW_"
+# Smallest value of an integer setting (0 is meaningful for workers and keep_versions, not for sizes).
+_MINIMUM = {"shard_size": 1, "batch_size": 1}
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,8 @@ def _coerce(name: str, type_name: str, raw: str):
             return Path(raw)
         if kind == "int":
             value = int(raw)
-            if value < 0:
-                raise ValueError("must not be negative")
+            if value < _MINIMUM.get(name, 0):
+                raise ValueError(f"must be at least {_MINIMUM.get(name, 0)}")
             return value
         if kind.startswith("tuple"):
             return tuple(p.strip() for p in raw.split(",") if p.strip())

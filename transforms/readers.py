@@ -160,6 +160,7 @@ def _load_zones() -> dict:
 
 ZONES = _load_zones()
 _YEAR = re.compile(r"(?<!\d)(1[0-9]|2[0-9])\d\d(?!\d)")
+_ISO_START = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 
 
 def parse_timestamp(value, day_first: bool = False) -> datetime | None:
@@ -185,7 +186,8 @@ def parse_timestamp(value, day_first: bool = False) -> datetime | None:
         if not _YEAR.search(s):
             raise ValueError(f"{s!r} has no four-digit year")
         try:
-            dt = dateparser.parse(s, dayfirst=day_first, fuzzy=False, tzinfos=ZONES)
+            # day_first is for numeric day/month dates; dateutil would also swap an ISO 2021-03-04 into April
+            dt = dateparser.parse(s, dayfirst=day_first and not _ISO_START.match(s), fuzzy=False, tzinfos=ZONES)
         except (ValueError, OverflowError, dateparser.ParserError) as exc:
             raise ValueError(f"{s!r} is not a date ({exc})") from None
     if dt.tzinfo is None:

@@ -65,8 +65,13 @@ def test_polnear_dev():
     assert len(docs) == 84
     assert sum(d.extra["annotators"] for d in docs) == 94
     spans = [s for d in docs for s in d.spans]
-    assert len(spans) > 2000
-    assert any(s.extra["direct"] for s in spans) and not all(s.extra["direct"] for s in spans)
+    # Relations with a Content in each text's first .ann (sorted by name), counted without the loader:
+    #   cd polnear/dev/attributions; for s in $(ls *.ann | sed 's/_[^_]*\.ann$//' | sort -u); do
+    #     grep -c "^E[0-9]*<TAB>.*Content:" $(ls ${s}_*.ann | sort | head -1); done | paste -sd+ | bc   -> 2192
+    # of which the loader keeps those whose Content lies in the body and counts the rest as headline attributions.
+    assert len(spans) + sum(d.extra["headline_attributions"] for d in docs) == 2192
+    assert len(spans) == 2142  # loader output, 2026-11-27
+    assert sum(s.extra["direct"] for s in spans) == 624  # loader output, 2026-11-27: Content holding a quote mark
     for d in docs:
         for s in d.spans:
             for part in ("source", "cue"):
@@ -80,7 +85,8 @@ def test_plover_dev():
     docs = C.load_plover(CORPORA)
     assert len(docs) == 112
     assert all(d.extra["event"] and d.extra["event"] != "DOCUMENT" for d in docs)
-    assert sum(1 for d in docs if d.extra["source"]) > 100
+    # every event record of PLOVER_GSR_CAMEO.dev.json names a source actor (json.load: 112 of 112 have "source")
+    assert sum(1 for d in docs if d.extra["source"]) == 112
     check_docs(docs)
 
 
@@ -89,8 +95,9 @@ def test_meantime_dev():
     assert len(docs) == 60
     assert sum(len(d.spans) for d in docs) == 1062  # every EVENT_MENTION (none sits in the date line)
     assert all(d.title and d.published_at is not None for d in docs)
-    assert sum(1 for d in docs for s in d.spans if s.extra["arg0"]) > 300
-    assert sum(1 for d in docs for s in d.spans if s.extra["date"]) > 100
+    # loader output on 2026-11-27 over MEANTIME dev as shipped: pinned so a loader change is seen, not absorbed
+    assert sum(1 for d in docs for s in d.spans if s.extra["arg0"]) == 424
+    assert sum(1 for d in docs for s in d.spans if s.extra["date"]) == 187
     check_docs(docs)
 
 

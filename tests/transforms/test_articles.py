@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 
 from newsflow.schema import ARTICLES
-from transforms.articles import ArticleIndex, build_articles, content_sha256, with_partition
+from transforms.articles import ArticleIndex, build_articles, with_partition
 from transforms.records import RawArticle
 
 AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -15,13 +16,34 @@ def rec(path, title, body, record=0, **kw):
     return RawArticle(source_path=path, source_record=record, source_format="txt", title=title, body=body, **kw)
 
 
+def recipe_sha(text: str) -> str:
+    """The documented recipe, written out here rather than taken from the code under test."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def test_ids_are_content_hashes_and_stable():
-    r = rec("a.txt", "Port reopens", "The port reopened on Monday after a strike.")
-    t1 = build_articles([r], ArticleIndex(), "run1", AT).table
-    t2 = build_articles([rec("elsewhere/b.txt", r.title, r.body)], ArticleIndex(), "run2", AT).table
+    title, body = "Port reopens", "The port reopened on Monday after a strike."
+    t1 = build_articles([rec("a.txt", title, body)], ArticleIndex(), "run1", AT).table
+    t2 = build_articles([rec("elsewhere/b.txt", title, body)], ArticleIndex(), "run2", AT).table
     assert t1.schema == ARTICLES
-    assert t1.column("article_id")[0].as_py() == t2.column("article_id")[0].as_py() == content_sha256(r.title, r.body)[:20]
-    assert t1.column("word_count")[0].as_py() == 8
+    row = t1.to_pylist()[0]
+    # content_sha256 = sha256("title\n\nbody"); article_id = its first 20 hex digits; body_sha256 = sha256(body)
+    assert row["content_sha256"] == recipe_sha("Port reopens\n\nThe port reopened on Monday after a strike.")
+    assert row["article_id"] == row["content_sha256"][:20]
+    assert row["body_sha256"] == recipe_sha("The port reopened on Monday after a strike.")
+    assert t2.column("article_id").to_pylist() == [row["article_id"]]  # path and run do not enter the id
+    assert row["word_count"] == 8  # The port reopened on Monday after a strike: counted by hand
+    assert (row["run_id"], row["ingested_at"]) == ("run1", AT)
+
+
+def test_title_and_body_both_enter_the_id():
+    a = build_articles([rec("a.txt", "Port reopens", "Ships sail.")], ArticleIndex(), "r", AT).table
+    b = build_articles([rec("a.txt", "Port reopens.", "Ships sail.")], ArticleIndex(), "r", AT).table
+    c = build_articles([rec("a.txt", "", "Ships sail.")], ArticleIndex(), "r", AT).table
+    ids = [t.column("article_id")[0].as_py() for t in (a, b)]
+    assert ids[0] != ids[1]
+    # an empty title still contributes the blank-line separator
+    assert c.column("content_sha256")[0].as_py() == recipe_sha("\n\nShips sail.")
 
 
 def test_exact_duplicates_merge_onto_first_in_path_order_and_across_shards():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -174,3 +176,147 @@ def test_authors_and_headlines():
     assert clean_headline("Talks resume with the U.S.") == "Talks resume with the U.S."
     assert clean_headline("He won. Again.") == "He won. Again."
     assert clean_headline("Leaders meet in ‘good faith.’") == "Leaders meet in ‘good faith’"
+
+
+# ---- edge cases -------------------------------------------------------------------------------------------------
+
+
+def test_csv_rows_with_wrong_field_counts_are_records_not_the_file():
+    result = parse("k.csv", "title,body\nA,one\nB,two,extra\nC\n\nD,four\n")
+    assert [(a.source_record, a.title, a.body) for a in result.articles] == [(0, "A", "one"), (4, "D", "four")]
+    assert [(r.source_record, r.reason, r.detail) for r in result.rejections] == [
+        (1, "malformed_record", "row 1 has 3 fields, the header has 2"),
+        (2, "malformed_record", "row 2 has 1 fields, the header has 2"),
+    ]
+    # a record's raw_sha256 is the hash of that row (fields joined by commas), not of the file
+    assert result.rejections[0].raw_sha256 == hashlib.sha256(b"B,two,extra").hexdigest()
+
+
+def test_csv_blank_rows_still_count_in_record_numbers():
+    (a,) = parse("blank.csv", "title,text\n\nA,one\n").articles
+    assert a.source_record == 1
+
+
+def test_csv_without_a_body_column_or_header_is_malformed_file():
+    no_body = parse("n.csv", "title,author\nA,B\n").rejections
+    assert [(r.source_record, r.reason) for r in no_body] == [(None, "malformed_file")]
+    assert "no body column" in no_body[0].detail
+
+
+def test_json_wrapped_in_an_object():
+    data = json.dumps({"status": "ok", "articles": [{"title": "A", "body": "Text a."}, 5, {"headline": "C", "content": "Text c."}]})
+    result = parse("wrapped.json", data)
+    assert [(a.source_record, a.title, a.body) for a in result.articles] == [(0, "A", "Text a."), (2, "C", "Text c.")]
+    assert [(r.source_record, r.reason) for r in result.rejections] == [(1, "malformed_record")]
+    # a single object is one record
+    (single,) = parse("one.json", json.dumps({"title": "S", "text": "Solo."})).articles
+    assert (single.source_record, single.body) == (0, "Solo.")
+
+
+def test_html_without_main_text_is_no_body_for_the_whole_file():
+    result = parse("blank.html", "<html><head><title>Valley Times</title></head><body></body></html>")
+    assert not result.articles
+    assert [(r.source_record, r.reason) for r in result.rejections] == [(None, "no_body")]
+
+
+@pytest.mark.xfail(strict=True, reason="bug: trafilatura's fallback turns a page of navigation and a cookie banner into a body")
+def test_html_with_only_boilerplate_is_no_body():
+    page = ('<html><head><title>Valley Times</title></head><body><nav><a href="/">Home</a> <a href="/sport">Sport</a></nav>'
+            '<div class="cookie">We use cookies. Accept all cookies to continue.</div><footer>Copyright Valley Times</footer></body></html>')
+    result = parse("menu.html", page)
+    assert not result.articles and [r.reason for r in result.rejections] == ["no_body"]
+
+
+def test_utf16_with_bom_is_decoded_and_without_bom_is_binary():
+    text = "Caf\u00e9 opens\n\nThe caf\u00e9 opened on Monday."
+    for encoding in ("utf-16", "utf-16-be"):
+        data = (b"\xfe\xff" + text.encode("utf-16-be")) if encoding == "utf-16-be" else text.encode("utf-16")
+        (a,) = parse("u.txt", data).articles
+        assert (a.title, a.body) == ("Café opens", "The café opened on Monday.")
+    # UTF-16 without a BOM has NUL bytes: not guessed, rejected as binary
+    assert [r.reason for r in parse("v.txt", text.encode("utf-16-le")).rejections] == ["binary_file"]
+
+
+def test_undecodable_bytes_are_rejected():
+    result = parse("x.txt", bytes(range(0x80, 0x100)) * 3)
+    assert not result.articles
+    assert [(r.source_record, r.reason) for r in result.rejections] == [(None, "undecodable")]
+
+
+def test_day_first_reads_numeric_dates_day_month():
+    line = b'{"title": "T", "body": "B.", "published_at": "03/04/2021"}'
+    (month_first,) = parse_file("d.jsonl", line, now=NOW).articles
+    (day_first,) = parse_file("d.jsonl", line, now=NOW, day_first=True).articles
+    assert month_first.published_at == datetime(2021, 3, 4, tzinfo=timezone.utc)
+    assert day_first.published_at == datetime(2021, 4, 3, tzinfo=timezone.utc)
+    # an ISO date is not reordered by day_first
+    (iso,) = parse_file("i.jsonl", b'{"title": "T", "body": "B.", "published_at": "2021-03-04"}', now=NOW, day_first=True).articles
+    assert iso.published_at == datetime(2021, 3, 4, tzinfo=timezone.utc)
+
+
+def test_dates_up_to_one_day_after_the_run_are_plausible():
+    lines = [json.dumps({"title": "T", "body": "B.", "published_at": v}) for v in ("2026-01-02T00:00:00Z", "2026-01-02T00:00:01Z", "1900-01-01")]
+    result = parse("near.jsonl", "\n".join(lines))
+    assert [(a.source_record, a.published_at) for a in result.articles] == [
+        (0, datetime(2026, 1, 2, tzinfo=timezone.utc)),
+        (2, datetime(1900, 1, 1, tzinfo=timezone.utc)),
+    ]
+    assert [(r.source_record, r.reason) for r in result.rejections] == [(1, "implausible_date")]
+
+
+def test_epoch_seconds_and_milliseconds():
+    # 1640995200 s = 2022-01-01T00:00:00Z (date -u -d @1640995200)
+    assert parse_timestamp(1640995200000) == datetime(2022, 1, 1, tzinfo=timezone.utc)
+    assert parse_timestamp("1640995200") == datetime(2022, 1, 1, tzinfo=timezone.utc)
+    with pytest.raises(ValueError):
+        parse_timestamp(True)
+
+
+def test_language_codes_from_records():
+    lines = [json.dumps({"title": "T", "body": "B.", "language": v}) for v in ("pt_BR", "EN-gb", "Portuguese", "")]
+    assert [a.language for a in parse("lang.jsonl", "\n".join(lines)).articles] == ["pt", "en", None, None]
+
+
+def test_one_article_text_file_is_record_zero():
+    (a,) = parse("one.txt", "Headline\n\nBody text.").articles
+    assert a.source_record == 0
+
+
+# ---- the bundled bad samples, as data/SAMPLES.md documents them ---------------------------------------------------
+
+BAD_SAMPLES = {
+    # (path, record, reason); record None = the whole file; SAMPLES.md counts rows from 1, these from 0
+    ("bad/empty.txt", None, "empty_file"),
+    ("bad/blank.txt", None, "empty_file"),
+    ("bad/image.txt", None, "binary_file"),
+    ("bad/headline_only.txt", 0, "no_body"),  # a one-article file: its record 0 has no body
+    ("bad/broken.jsonl", 1, "malformed_record"),
+    ("bad/broken.jsonl", 2, "no_body"),
+    ("bad/broken.json", None, "malformed_file"),
+    ("bad/notes.docx", None, "unsupported_format"),
+    ("bad/corrupt.jsonl.gz", None, "bad_gzip"),
+    ("bad/bad_rows.csv", 1, "no_body"),
+    ("bad/bad_rows.csv", 2, "bad_date"),
+    ("bad/future.jsonl", 0, "implausible_date"),  # line 1 is a record with a bad date, not a bad file
+}
+
+
+def test_bad_samples_give_the_documented_rejections_and_the_doc_agrees():
+    from tests.conftest import SAMPLES
+
+    now = datetime(2026, 11, 27, tzinfo=timezone.utc)
+    got, kept = set(), []
+    for path in sorted((SAMPLES / "bad").iterdir()):
+        rel = path.relative_to(SAMPLES).as_posix()
+        result = parse_file(rel, path.read_bytes(), now=now)
+        got |= {(r.source_path, r.source_record, r.reason) for r in result.rejections}
+        kept += [(a.source_path, a.source_record) for a in result.articles]
+    assert got == BAD_SAMPLES
+    assert kept == [("bad/bad_rows.csv", 0), ("bad/broken.jsonl", 0)]
+    doc = (SAMPLES.parent / "SAMPLES.md").read_text(encoding="utf-8")
+    m = re.search(r"\*\*(\d+)\*\*\. That is (\d+) whole files \(([^)]*)\) plus (\d+) records \(([^)]*)\)", doc)
+    assert m, "SAMPLES.md no longer states the quarantine totals in the expected sentence"
+    whole = {p for p, record, _ in BAD_SAMPLES if record is None}
+    assert int(m.group(1)) == len(BAD_SAMPLES)
+    assert int(m.group(2)) == len(whole) and {f"bad/{n}" for n in re.findall(r"`([^`]+)`", m.group(3))} == whole
+    assert int(m.group(4)) == len(BAD_SAMPLES) - len(whole)

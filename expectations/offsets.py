@@ -1,0 +1,13 @@
+"""The `offsets_exact` test the mentions, quotes and events suites derive, safe on null offsets."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def is_slice(texts: dict, article_id, field, start, end, value) -> bool:
+    """True when `value` is exactly the article field's [start:end]. A null offset is simply not exact (a column
+    with a null turns into floats in pandas, and slicing with floats or NaN raised instead of failing the check)."""
+    if pd.isna(start) or pd.isna(end):
+        return False
+    return (texts.get((article_id, field)) or "")[int(start):int(end)] == value

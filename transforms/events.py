@@ -92,6 +92,7 @@ class Pattern:
 class Lexicon:
     codes: dict  # CAMEO code -> Code
     verbs: dict  # lemma -> [Pattern] (VERB and LIGHT)
+    speech: dict  # lemma -> Pattern (SPEECH: "said that X must …")
     nouns: dict  # lemma -> [Pattern]
     intent: list  # (action prefix, intent code), longest prefix first
     metonyms: dict  # lower-case name -> country
@@ -112,10 +113,13 @@ def lexicon() -> Lexicon:
     }
     verbs: dict[str, list] = {}
     nouns: dict[str, list] = {}
+    speech: dict[str, Pattern] = {}
     for r in _rows("event_triggers.tsv"):
         words = tuple(r["pattern"].split())
         code = codes[r["cameo_code"]]
-        if r["pos"] == "NOUN":
+        if r["pos"] == "SPEECH":
+            speech[words[0]] = Pattern(r["pattern"], "VERB", words[0], None, (), code, r["requires"] or "")
+        elif r["pos"] == "NOUN":
             n = len(words)
             while n > 1 and words[n - 1] in PREPS:
                 n -= 1
@@ -133,7 +137,7 @@ def lexicon() -> Lexicon:
     intent = sorted(((r["action_prefix"], r["intent_code"]) for r in _rows("intent_codes.tsv")), key=lambda x: -len(x[0]))
     metonyms = {r["name"]: r["country"] for r in _rows("actor_metonyms.tsv")}
     humans = frozenset(w.strip() for w in (LEXICONS / "human_nouns.txt").read_text(encoding="utf-8").splitlines() if w.strip() and not w.startswith("#"))
-    return Lexicon(codes, verbs, nouns, intent, metonyms, humans)
+    return Lexicon(codes, verbs, speech, nouns, intent, metonyms, humans)
 
 
 # --- grammar words ---------------------------------------------------------------------------------------------------
@@ -150,7 +154,7 @@ SYMMETRIC = {"CONSULT", "COOPERATE", "AGREE", "FIGHT", "SUPPORT"}
 PLAN_WORDS = {
     "plan", "schedule", "expect", "intend", "prepare", "agree", "promise", "pledge", "vow", "threaten", "set", "due", "aim",
     "hope", "want", "decide", "offer", "ready", "willing", "prepared", "poised", "going", "slate", "seek", "propose", "commit",
-    "committed", "likely", "able", "try", "attempt", "arrange", "organize", "organise", "push", "move", "volunteer", "refuse",
+    "committed", "likely", "able", "arrange", "organize", "organise", "volunteer", "refuse",
     "decline", "demand", "urge", "ask", "call",
 }
 PLAN_MODIFIERS = {"upcoming", "planned", "scheduled", "proposed", "forthcoming", "next", "future", "expected", "coming", "possible", "potential"}
@@ -261,7 +265,7 @@ def _triggers(doc, f: _Field, lex: Lexicon) -> list[_Trigger]:
     for tok in doc:
         lemma = tok.lemma_.lower()
         if tok.pos_ in ("VERB", "AUX") or (tok.pos_ == "NOUN" and tok.tag_.startswith("VB")):
-            for p in lex.verbs.get(lemma, ()):
+            for p in [p for key in _verb_keys(tok, lemma, lex) for p in lex.verbs[key]] + _speech(tok, lemma, lex):
                 toks = _match_verb(tok, p)
                 if toks is not None:
                     found[tok.i] = _Trigger(tok, p, toks)
@@ -277,6 +281,32 @@ def _triggers(doc, f: _Field, lex: Lexicon) -> list[_Trigger]:
     return sorted((t for i, t in found.items() if i not in taken), key=lambda t: t.head.i)
 
 
+def _verb_keys(tok, lemma: str, lex: Lexicon) -> list[str]:
+    """The lemma, or when the lemmatizer slips ("staged" -> "stag") the form with its inflection undone."""
+    if lemma in lex.verbs:
+        return [lemma]
+    w = tok.lower_
+    for suffix, repl in (("ied", "y"), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", ""), ("es", ""), ("s", "")):
+        if w.endswith(suffix) and w[: -len(suffix)] + repl in lex.verbs:
+            return [w[: -len(suffix)] + repl]
+    return []
+
+
+def _speech(tok, lemma: str, lex: Lexicon) -> list[Pattern]:
+    """ "declared that China must drop barriers": a speech verb whose reported clause puts an obligation on someone
+    other than the speaker is a demand."""
+    p = lex.speech.get(lemma)
+    if p is None:
+        return []
+    subj = next((c for c in tok.children if c.dep_ == "nsubj"), None)
+    for clause in (c for c in tok.children if c.dep_ == "ccomp"):
+        other = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        must = any(c.dep_ == "aux" and c.lower_ in ("must", "should") and (other is None or c.i > other.i) for c in clause.children)
+        if must and other is not None and other.lower_ not in PRONOUNS and (subj is None or other.lemma_ != subj.lemma_):
+            return [p]
+    return []
+
+
 def _match_verb(tok, p: Pattern):
     kids = list(tok.children)
     if p.noun is None:
@@ -287,6 +317,7 @@ def _match_verb(tok, p: Pattern):
     passive = any(c.dep_ == "auxpass" for c in kids)
     objs = [c for c in kids if c.dep_ in ("dobj", "attr", "oprd") or (passive and c.dep_ == "nsubjpass")]
     objs += [g for c in kids if c.dep_ == "prep" for g in c.children if g.dep_ == "pobj"]  # "put on alert"
+    objs += [x for o in list(objs) for x in o.children if x.dep_ in ("compound", "conj")]
     for obj in objs:
         if obj.lemma_.lower() != p.noun:
             continue
@@ -382,13 +413,17 @@ def _event(trig: _Trigger, triggers: list[_Trigger], f: _Field, lex: Lexicon, pu
     if not code.plover:
         return None
     place = _place(head, verb, f, actor2, entity_of)
+    if actor2 is None and place is not None and code.plover not in ("CONSULT",) and not (actor1 and actor1.text == place[0]):
+        actor2 = _Actor(place[0], place[1], place[2], False, frozenset())  # "reimposed blockades in the West Bank"
     sent_i = max(0, _bisect(f.sent_starts, head.i))
     a, b = _clause_extent(verb if verb is not None else head, head)
     a_tok, b_tok = trig.tokens[0], trig.tokens[-1]
     confidence = {"LIGHT": 0.8, "VERB": 0.75 if p.extra else 0.65, "NOUN": 0.55}[p.pos]
     confidence += 0.1 * bool(actor1) + 0.05 * bool(actor2) + 0.05 * bool(actor1 and actor1.entity_id)
     confidence += 0.05 * (head.dep_ == "ROOT" or (verb is not None and verb.dep_ == "ROOT"))
-    confidence += 0.05 * (code.plover in FRAME_TYPES) - 0.1 * (head.dep_ in ("relcl", "acl", "advcl", "amod", "compound"))
+    confidence += 0.05 * (code.plover in FRAME_TYPES) + 0.05 * (code is not p.code)
+    confidence -= 0.15 * (head.dep_ in ("relcl", "acl", "amod", "compound")) + 0.1 * (head.dep_ == "advcl")
+    confidence -= 0.1 * (head.dep_ in ("advcl", "xcomp") and head.head.i in {t.head.i for t in triggers})  # "staged protests to demand …"
     return Event(
         field=f.field, sentence_index=sent_i, start=f.doc[a].idx, end=f.doc[b].idx + len(f.doc[b]), text=f.span_text(a, b),
         trigger=f.span_text(a_tok.i, b_tok.i), trigger_lemma=p.pattern, trigger_start=a_tok.idx, trigger_end=b_tok.idx + len(b_tok),
@@ -554,6 +589,9 @@ def _actors(trig: _Trigger, verb, f: _Field, lex: Lexicon, entity_of) -> tuple[_
             a1_tok = owner if _is_actor_token(owner, f) else (_subject(owner.head)[0] if owner.dep_ in ("dobj", "nsubjpass") else None)
         if a1_tok is None and head.dep_ == "relcl":
             a1_tok = head.head
+        if p.pattern in lexicon().speech:  # "declared that China must …": China is the one asked
+            inner = next((c for c in head.children if c.dep_ == "ccomp"), None)
+            a2_tok = next((c for c in inner.children if c.dep_ in ("nsubj", "nsubjpass")), None) if inner is not None else None
         if a2_tok is None and p.code.plover in FRAME_TYPES:  # "refused to offer Russia guarantees"
             inner = next((c for c in head.children if c.dep_ in ("xcomp", "ccomp")), None)
             if inner is not None:
@@ -581,7 +619,7 @@ def _subject(t):
         subj = next((c for c in kids if c.dep_ in SUBJ and c.dep_ != "expl"), None)
         if subj is not None and not passive:
             return subj, False
-        if t.dep_ in ("xcomp", "conj", "advcl") and t.head is not t and not passive:
+        if t.dep_ in ("xcomp", "conj", "advcl", "acomp") and t.head is not t and not passive:
             t = t.head
             continue
         if passive and t.dep_ in ("xcomp", "conj"):
@@ -609,9 +647,25 @@ def _target(t, used: set, f: _Field, p: Pattern, passive: bool = False):
     cands += [g for prep in preps for g in pobjs(prep)]
     cands = [c for c in cands if c.i not in used and not (f.mention(c) is not None and f.mention(c).label in ("DATE", "TIME"))]
     for c in cands:
-        if _names_actor(c, f):
-            return c
+        found = _actor_in(c, f)
+        if found is not None:
+            return found
     return next((c for c in cands if c.dep_ in OBJ), None)
+
+
+def _actor_in(t, f: _Field, depth: int = 2):
+    """t when it names an actor, else the first actor named in its prepositional phrases ("further action against
+    Russia", "a truce with Moslem forces", "calls by Belarus's rulers")."""
+    if _names_actor(t, f):
+        return t
+    if depth:
+        for prep in (c for c in t.children if c.dep_ == "prep" and c.lower_ in TARGET_PREPS + ("of", "by")):
+            for g in prep.children:
+                if g.dep_ == "pobj":
+                    found = _actor_in(g, f, depth - 1)
+                    if found is not None:
+                        return found
+    return None
 
 
 def _is_actor_token(t, f: _Field) -> bool:
@@ -652,6 +706,8 @@ def _phrase(t) -> tuple[int, int]:
 def _actor(t, f: _Field, lex: Lexicon, entity_of) -> _Actor | None:
     from transforms.gazetteer import gazetteer
 
+    if t.tag_ in ("WP", "WDT") and t.head.dep_ == "relcl":
+        t = t.head.head  # "Sharon, who has vowed …"
     if t.lower_ in PRONOUNS and t.pos_ == "PRON":
         return _antecedent(t, f, lex, entity_of)
     lo, hi = _phrase(t)
@@ -692,6 +748,11 @@ def _antecedent(t, f: _Field, lex: Lexicon, entity_of) -> _Actor | None:
             break
         clause = clause.head
     want = ("PERSON",) if t.lower_ in ("he", "she", "him", "her", "his") else ("ORG", "GPE", "NORP") if t.lower_ in ("it", "its") else ACTOR_LABELS
+    main = next((c for c in t.sent.root.children if c.dep_ == "nsubj" and c.i < t.i and c.lower_ not in PRONOUNS), None)
+    if main is not None and (want != ("PERSON",) or (f.mention(main) is not None and f.mention(main).label == "PERSON")):
+        found = _actor(main, f, lex, entity_of)
+        if found and (want == ACTOR_LABELS or found.entity_id or found.country):
+            return found
     sent_start = f.doc[t.i].sent.start
     prev_start = f.sent_starts[max(0, _bisect(f.sent_starts, sent_start) - 1)]
     for m in reversed(f.mentions):

@@ -165,10 +165,15 @@ SPEECH = {
     "indicate", "signal", "make", "reiterate", "repeat", "stress", "affirm", "assert", "claim", "report", "predict",
 }
 PRONOUNS = {"he", "she", "it", "they", "we", "him", "her", "them", "us", "its", "their", "his"}
+STATIVE_PASSIVES = {"opposed", "committed", "determined", "resolved", "prepared", "poised", "involved"}
 ACTOR_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC")
 PLACE_LABELS = ("GPE", "LOC", "FAC")
 _PRECISION = [(re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T.*)?$"), "day"), (re.compile(r"^(\d{4})-W(\d{2})$"), "week"),
               (re.compile(r"^(\d{4})-(\d{2})$"), "month"), (re.compile(r"^(\d{4})$"), "year")]
+
+
+def _pronoun(t) -> bool:
+    return t.pos_ == "PRON" and t.lower_ in PRONOUNS
 
 
 def date_of(value: str | None) -> tuple[date, str] | None:
@@ -302,7 +307,7 @@ def _speech(tok, lemma: str, lex: Lexicon) -> list[Pattern]:
     for clause in (c for c in tok.children if c.dep_ == "ccomp"):
         other = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
         must = any(c.dep_ == "aux" and c.lower_ in ("must", "should") and (other is None or c.i > other.i) for c in clause.children)
-        if must and other is not None and other.lower_ not in PRONOUNS and (subj is None or other.lemma_ != subj.lemma_):
+        if must and other is not None and not _pronoun(other) and (subj is None or other.lemma_ != subj.lemma_):
             return [p]
     return []
 
@@ -473,7 +478,7 @@ def _same_subject(clause, gov) -> bool:
     b = next((c for c in gov.children if c.dep_ in ("nsubj",)), None)
     if a is None or b is None:
         return False
-    return a.lower_ in PRONOUNS or a.lemma_.lower() == b.lemma_.lower() or any(x.lower_ in PRONOUNS for x in (a,))
+    return _pronoun(a) or a.lemma_.lower() == b.lemma_.lower() or any(_pronoun(x) for x in (a,))
 
 
 # --- mode ----------------------------------------------------------------------------------------------------------
@@ -609,14 +614,17 @@ def _actors(trig: _Trigger, verb, f: _Field, lex: Lexicon, entity_of) -> tuple[_
 def _subject(t):
     """(actor token, passive) of a verb: its subject, the agent of a passive, or the subject of the verb it hangs
     from ("agreed to cooperate", "met and agreed")."""
-    passive = any(c.dep_ == "auxpass" for c in t.children)
+    passive = any(c.dep_ == "auxpass" for c in t.children) and t.lower_ not in STATIVE_PASSIVES  # "Israel is opposed to"
     for _ in range(4):
+        if t.dep_ == "pcomp" and t.head.head is not t.head:
+            t = t.head.head  # "resorted to throwing stones", "guilty of violating"
+            continue
         kids = list(t.children)
         if passive:
             agent = next((c for c in kids if c.dep_ == "agent"), None)
             if agent is not None:
                 return next((g for g in agent.children if g.dep_ == "pobj"), None), True
-        subj = next((c for c in kids if c.dep_ in SUBJ and c.dep_ != "expl"), None)
+        subj = next((c for c in kids if (c.dep_ in SUBJ and c.dep_ != "expl") or (c.dep_ == "nsubjpass" and t.lower_ in STATIVE_PASSIVES)), None)
         if subj is not None and not passive:
             return subj, False
         if t.dep_ in ("xcomp", "conj", "advcl", "acomp") and t.head is not t and not passive:
@@ -675,7 +683,7 @@ def _is_actor_token(t, f: _Field) -> bool:
 
 def _names_actor(t, f: _Field) -> bool:
     """A pronoun, a people noun, or a phrase holding a name ("Russian officials", "the border of Ukraine")."""
-    if t.lower_ in PRONOUNS or t.lemma_.lower() in lexicon().humans:
+    if _pronoun(t) or t.lemma_.lower() in lexicon().humans:
         return True
     lo, hi = _phrase(t)
     return any(_is_actor_token(t.doc[i], f) for i in range(lo, hi + 1))
@@ -689,8 +697,8 @@ def _phrase(t) -> tuple[int, int]:
         if c.dep_ in ("compound", "amod", "nmod", "poss", "nummod", "quantmod", "npadvmod"):
             lo = min(lo, c.left_edge.i)
     for c in t.rights:
-        if c.dep_ == "prep" and c.lower_ == "of" and c.right_edge.i - c.i <= 6:
-            hi = max(hi, c.right_edge.i)
+        if c.dep_ == "prep" and c.right_edge.i - c.i <= 6 and (c.lower_ == "of" or (c.lower_ in ("in", "from", "throughout") and t.ent_type_ == "")):
+            hi = max(hi, c.right_edge.i)  # "King Hassan of Morocco", "demonstrators in Baghdad"
         elif c.dep_ == "compound":
             hi = max(hi, c.i)
         elif c.dep_ in ("relcl", "acl", "appos", "conj", "cc", "punct", "prep"):
@@ -708,7 +716,7 @@ def _actor(t, f: _Field, lex: Lexicon, entity_of) -> _Actor | None:
 
     if t.tag_ in ("WP", "WDT") and t.head.dep_ == "relcl":
         t = t.head.head  # "Sharon, who has vowed …"
-    if t.lower_ in PRONOUNS and t.pos_ == "PRON":
+    if _pronoun(t) and t.pos_ == "PRON":
         return _antecedent(t, f, lex, entity_of)
     lo, hi = _phrase(t)
     span = range(lo, hi + 1)
@@ -739,7 +747,7 @@ def _antecedent(t, f: _Field, lex: Lexicon, entity_of) -> _Actor | None:
     for _ in range(3):
         if clause.dep_ == "ccomp" and clause.head.lemma_.lower() in SPEECH:
             subj = next((c for c in clause.head.children if c.dep_ == "nsubj"), None)
-            if subj is not None and subj.lower_ not in PRONOUNS:
+            if subj is not None and not _pronoun(subj):
                 found = _actor(subj, f, lex, entity_of)
                 if found:
                     return found
@@ -748,7 +756,7 @@ def _antecedent(t, f: _Field, lex: Lexicon, entity_of) -> _Actor | None:
             break
         clause = clause.head
     want = ("PERSON",) if t.lower_ in ("he", "she", "him", "her", "his") else ("ORG", "GPE", "NORP") if t.lower_ in ("it", "its") else ACTOR_LABELS
-    main = next((c for c in t.sent.root.children if c.dep_ == "nsubj" and c.i < t.i and c.lower_ not in PRONOUNS), None)
+    main = next((c for c in t.sent.root.children if c.dep_ == "nsubj" and c.i < t.i and not _pronoun(c)), None)
     if main is not None and (want != ("PERSON",) or (f.mention(main) is not None and f.mention(main).label == "PERSON")):
         found = _actor(main, f, lex, entity_of)
         if found and (want == ACTOR_LABELS or found.entity_id or found.country):

@@ -96,7 +96,8 @@ class Lexicon:
     nouns: dict  # lemma -> [Pattern]
     intent: list  # (action prefix, intent code), longest prefix first
     metonyms: dict  # lower-case name -> country
-    humans: frozenset
+    humans: frozenset  # nouns for people
+    actor_nouns: frozenset  # nouns for people, groups and institutions
 
 
 def _rows(name: str):
@@ -136,8 +137,9 @@ def lexicon() -> Lexicon:
             pats.sort(key=lambda p: (-(p.noun is not None), -len(p.extra)))
     intent = sorted(((r["action_prefix"], r["intent_code"]) for r in _rows("intent_codes.tsv")), key=lambda x: -len(x[0]))
     metonyms = {r["name"]: r["country"] for r in _rows("actor_metonyms.tsv")}
-    humans = frozenset(w.strip() for w in (LEXICONS / "human_nouns.txt").read_text(encoding="utf-8").splitlines() if w.strip() and not w.startswith("#"))
-    return Lexicon(codes, verbs, speech, nouns, intent, metonyms, humans)
+    nouns_kind = {r["noun"]: r["kind"] for r in _rows("actor_nouns.tsv")}
+    humans = frozenset(n for n, kind in nouns_kind.items() if kind == "person")
+    return Lexicon(codes, verbs, speech, nouns, intent, metonyms, humans, frozenset(nouns_kind))
 
 
 # --- grammar words ---------------------------------------------------------------------------------------------------
@@ -277,7 +279,7 @@ def _triggers(doc, f: _Field, lex: Lexicon) -> list[_Trigger]:
                     if p.noun:
                         taken.add(toks[-1].i)
                     break
-        elif (tok.pos_ == "NOUN" or (tok.pos_ == "PROPN" and f.field == "title")) and f.mention(tok) is None:
+        elif (tok.pos_ == "NOUN" or (tok.pos_ == "PROPN" and f.field == "title")) and f.mention(tok) is None and tok.dep_ != "compound":
             for p in lex.nouns.get(lemma, ()):
                 toks = _match_noun(tok, p)
                 if toks is not None:
@@ -307,7 +309,7 @@ def _speech(tok, lemma: str, lex: Lexicon) -> list[Pattern]:
     for clause in (c for c in tok.children if c.dep_ == "ccomp"):
         other = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
         must = any(c.dep_ == "aux" and c.lower_ in ("must", "should") and (other is None or c.i > other.i) for c in clause.children)
-        if must and other is not None and not _pronoun(other) and (subj is None or other.lemma_ != subj.lemma_):
+        if must and other is not None and other.pos_ != "PRON" and _names_actor(other, None) and (subj is None or other.lemma_ != subj.lemma_):
             return [p]
     return []
 
@@ -394,13 +396,15 @@ def _verb_of(tok):
 def _event(trig: _Trigger, triggers: list[_Trigger], f: _Field, lex: Lexicon, published: date | None, entity_of) -> Event | None:
     head, p = trig.head, trig.pattern
     verb = head if p.pos != "NOUN" else _verb_of(head)
-    actor1, actor2 = _actors(trig, verb, f, lex, entity_of)
+    actor1, actor2, target = _actors(trig, verb, f, lex, entity_of)
     if p.requires == "actor" and not (actor1 or actor2):
         return None
-    if p.requires == "actor2" and not actor2:
+    if p.requires == "actor2" and target is None:
         return None
     if p.requires == "human" and not (actor2 and actor2.human):
         return None
+    if p.requires == "object" and any(c.dep_ in ("dobj", "nsubjpass") and not _names_actor(c, f) for c in head.children):
+        return None  # "met its fiscal rules", "the bill was killed"
     if p.pos != "NOUN" and head.dep_ in ("amod", "compound", "nmod") and not (actor1 or actor2):
         return None  # "Russian-annexed Crimea": a participle used as an adjective names no event by itself
     mode = "hypothetical" if _under_condition(head, verb) else _mode(head, verb, p)
@@ -427,7 +431,7 @@ def _event(trig: _Trigger, triggers: list[_Trigger], f: _Field, lex: Lexicon, pu
     confidence += 0.1 * bool(actor1) + 0.05 * bool(actor2) + 0.05 * bool(actor1 and actor1.entity_id)
     confidence += 0.05 * (head.dep_ == "ROOT" or (verb is not None and verb.dep_ == "ROOT"))
     confidence += 0.05 * (code.plover in FRAME_TYPES) + 0.05 * (code is not p.code)
-    confidence -= 0.15 * (head.dep_ in ("relcl", "acl", "amod", "compound")) + 0.1 * (head.dep_ == "advcl")
+    confidence -= 0.15 * (head.dep_ in ("relcl", "acl", "amod", "compound", "pcomp")) + 0.1 * (head.dep_ == "advcl")
     confidence -= 0.1 * (head.dep_ in ("advcl", "xcomp") and head.head.i in {t.head.i for t in triggers})  # "staged protests to demand …"
     return Event(
         field=f.field, sentence_index=sent_i, start=f.doc[a].idx, end=f.doc[b].idx + len(f.doc[b]), text=f.span_text(a, b),
@@ -564,7 +568,8 @@ def _conditional(t) -> bool:
 OF_AGENT = {"DEMAND", "THREATEN", "REJECT", "DISAPPROVE", "AGREE", "SUPPORT", "PROTEST"}
 
 
-def _actors(trig: _Trigger, verb, f: _Field, lex: Lexicon, entity_of) -> tuple[_Actor | None, _Actor | None]:
+def _actors(trig: _Trigger, verb, f: _Field, lex: Lexicon, entity_of) -> tuple[_Actor | None, _Actor | None, object]:
+    """(actor1, actor2, the target token whether or not it names an actor)."""
     head, p = trig.head, trig.pattern
     used = {t.i for t in trig.tokens}
     a1_tok = a2_tok = None
@@ -608,7 +613,7 @@ def _actors(trig: _Trigger, verb, f: _Field, lex: Lexicon, entity_of) -> tuple[_
     actor2 = _actor(a2_tok, f, lex, entity_of) if a2_tok is not None else None
     if actor1 and actor2 and actor1.tokens & actor2.tokens:
         actor2 = None
-    return actor1, actor2
+    return actor1, actor2, a2_tok
 
 
 def _subject(t):
@@ -645,6 +650,8 @@ def _target(t, used: set, f: _Field, p: Pattern, passive: bool = False):
     pobjs = lambda prep: [g for g in prep.children if g.dep_ == "pobj"]  # noqa: E731
     rank = lambda prep: TARGET_PREPS.index(prep.lower_)  # noqa: E731
     cands = [g for c in kids if c.dep_ in ("prep", "agent") and c.lower_ in p.extra for g in pobjs(c)]
+    if cands:
+        return cands[0]  # the pattern names its target: "spoke with X", "called on X"
     cands += [c for c in kids if c.dep_ in OBJ and c.i not in used]
     for noun in [c for c in kids if c.i in used and c.dep_ in ("dobj", "nsubjpass", "attr", "pobj")] + ([t] if t.i in used and t.pos_ != "VERB" else []):
         preps = sorted((c for c in noun.children if c.dep_ == "prep" and c.lower_ in TARGET_PREPS), key=rank)
@@ -667,7 +674,8 @@ def _actor_in(t, f: _Field, depth: int = 2):
     if _names_actor(t, f):
         return t
     if depth:
-        for prep in (c for c in t.children if c.dep_ == "prep" and c.lower_ in TARGET_PREPS + ("of", "by")):
+        staged_by = [a for c in t.children if c.dep_ == "acl" for a in c.children if a.dep_ == "agent"]  # "the protest staged by X"
+        for prep in [c for c in t.children if c.dep_ == "prep" and c.lower_ in TARGET_PREPS + ("of", "by")] + staged_by:
             for g in prep.children:
                 if g.dep_ == "pobj":
                     found = _actor_in(g, f, depth - 1)
@@ -683,10 +691,15 @@ def _is_actor_token(t, f: _Field) -> bool:
 
 def _names_actor(t, f: _Field) -> bool:
     """A pronoun, a people noun, or a phrase holding a name ("Russian officials", "the border of Ukraine")."""
-    if _pronoun(t) or t.lemma_.lower() in lexicon().humans:
+    lex = lexicon()
+    if _pronoun(t) or t.lemma_.lower() in lex.actor_nouns or t.lower_ in lex.metonyms:
         return True
+    if t.pos_ == "PROPN" and t.ent_type_ not in ("DATE", "TIME", "MONEY", "PERCENT", "CARDINAL"):
+        return True  # a name the model did not tag ("Kyiv")
     lo, hi = _phrase(t)
-    return any(_is_actor_token(t.doc[i], f) for i in range(lo, hi + 1))
+    if f is None:
+        return any(t.doc[i].ent_type_ in ACTOR_LABELS for i in range(lo, hi + 1))
+    return any(_is_actor_token(t.doc[i], f) or t.doc[i].lemma_.lower() in lex.actor_nouns for i in range(lo, hi + 1))
 
 
 def _phrase(t) -> tuple[int, int]:
@@ -714,10 +727,14 @@ def _phrase(t) -> tuple[int, int]:
 def _actor(t, f: _Field, lex: Lexicon, entity_of) -> _Actor | None:
     from transforms.gazetteer import gazetteer
 
-    if t.tag_ in ("WP", "WDT") and t.head.dep_ == "relcl":
+    if t.tag_ in ("WP", "WDT"):
+        if t.head.dep_ != "relcl":
+            return None
         t = t.head.head  # "Sharon, who has vowed …"
-    if _pronoun(t) and t.pos_ == "PRON":
+    if _pronoun(t):
         return _antecedent(t, f, lex, entity_of)
+    if not _names_actor(t, f):
+        return None  # "the plans", "a deal": an object, not an actor
     lo, hi = _phrase(t)
     span = range(lo, hi + 1)
     text = f.span_text(lo, hi)

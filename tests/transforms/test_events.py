@@ -268,7 +268,7 @@ def test_trigger_entries_are_well_formed():
     assert len({(r["pattern"], r["pos"]) for r in rows}) == len(rows)
     for r in rows:
         assert r["pos"] in ("VERB", "NOUN", "LIGHT", "SPEECH"), r
-        assert r["pattern"] == r["pattern"].lower().strip() and r["requires"] in ("", "actor", "actor2", "human"), r
+        assert r["pattern"] == r["pattern"].lower().strip() and r["requires"] in ("", "actor", "actor2", "human", "object"), r
         assert r["plover"] and r["cameo_root"] != "01", r  # every entry codes a PLOVER event
         assert len(r["pattern"].split()) >= (2 if r["pos"] == "LIGHT" else 1), r
     assert lexicon().verbs and lexicon().nouns

@@ -317,7 +317,8 @@ def _speech(tok, lemma: str, lex: Lexicon) -> list[Pattern]:
 def _match_verb(tok, p: Pattern):
     kids = list(tok.children)
     if p.noun is None:
-        parts = [c for c in kids if c.dep_ in ("prt", "prep", "agent") and c.lower_ in p.extra and not _dated(c)]
+        # a particle anywhere ("forced the agency out"), a preposition close by ("called Thursday on Arabs")
+        parts = [c for c in kids if c.lower_ in p.extra and (c.dep_ == "prt" or (c.dep_ in ("prep", "agent") and 0 < c.i - tok.i <= 3 and not _dated(c)))]
         if len({c.lower_ for c in parts}) < len(set(p.extra)):
             return None
         return sorted([tok, *parts], key=lambda t: t.i)
@@ -399,7 +400,7 @@ def _event(trig: _Trigger, triggers: list[_Trigger], f: _Field, lex: Lexicon, pu
     actor1, actor2, target = _actors(trig, verb, f, lex, entity_of)
     if p.requires == "actor" and not (actor1 or actor2):
         return None
-    if p.requires == "actor2" and target is None:
+    if p.requires == "actor2" and actor2 is None:
         return None
     if p.requires == "human" and not (actor2 and actor2.human):
         return None
@@ -597,8 +598,8 @@ def _actors(trig: _Trigger, verb, f: _Field, lex: Lexicon, entity_of) -> tuple[_
         if a1_tok is None and head.dep_ == "acl" and head.head.pos_ in ("NOUN", "PROPN"):
             owner = head.head  # "documents demanding …": the documents' sender acts
             a1_tok = owner if _is_actor_token(owner, f) else (_subject(owner.head)[0] if owner.dep_ in ("dobj", "nsubjpass") else None)
-        if a1_tok is None and head.dep_ == "relcl":
-            a1_tok = head.head
+        if a1_tok is None and head.dep_ == "relcl" and not passive:
+            a1_tok = head.head  # "the forces that shelled …" (not "Thailand, where 5,000 people were killed")
         if p.pattern in lexicon().speech:  # "declared that China must …": China is the one asked
             inner = next((c for c in head.children if c.dep_ == "ccomp"), None)
             a2_tok = next((c for c in inner.children if c.dep_ in ("nsubj", "nsubjpass")), None) if inner is not None else None

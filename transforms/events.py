@@ -517,7 +517,7 @@ def _mode(head, verb, p: Pattern) -> str:
             return "planned"  # "Biden and Putin to Talk Thursday", "plans to visit"
         if t.dep_ in ("xcomp",) and t.head.lemma_.lower() in PLAN_WORDS:
             return "planned"
-    if verb is not None and verb is not head and verb.lemma_.lower() in ("schedule", "plan", "expect", "set", "slate", "arrange", "propose"):
+    if verb is not None and verb is not head and verb.lemma_.lower() in ("schedule", "plan", "expect", "slate", "arrange", "propose"):
         return "planned"  # "scheduled a call", "talks are planned", "on the call, Biden is expected to …"
     if verb is not None and any(c.lower_ == "ahead" for c in head.ancestors if c.i < head.i):
         return "planned"  # "comes ahead of talks"
@@ -796,12 +796,12 @@ def _antecedent(t, f: _Field, lex: Lexicon, entity_of) -> _Actor | None:
 def _clause_tokens(root) -> list:
     """Tokens of root's own clause: its subtree without the clauses it governs (an event noun keeps its participle
     phrase: "talks scheduled for the week of Jan. 10 in Geneva")."""
-    boundary = CLAUSE_BOUNDARY - {"acl"} if root.pos_ in ("NOUN", "PROPN") else CLAUSE_BOUNDARY
+    noun = root.pos_ in ("NOUN", "PROPN")
     out, stack = [], [root]
     while stack:
         t = stack.pop()
         out.append(t)
-        stack.extend(c for c in t.children if c.dep_ not in boundary)
+        stack.extend(c for c in t.children if c.dep_ not in CLAUSE_BOUNDARY or (noun and c.dep_ == "acl" and c.tag_ in ("VBN", "VBG")))
     return out
 
 

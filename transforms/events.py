@@ -608,6 +608,12 @@ def _actors(trig: _Trigger, verb, f: _Field, lex: Lexicon, entity_of) -> tuple[_
             if inner is not None:
                 a2_tok = next((c for c in inner.children if c.dep_ == "nsubj" and c.i != (a1_tok.i if a1_tok is not None else -1)), None)
                 a2_tok = a2_tok or _target(inner, used, f, p)
+    if a2_tok is None or not _names_actor(a2_tok, f):  # "began a hunger strike to protest against Sweden's decision"
+        for purpose in (c for c in (verb if verb is not None else head).children if c.dep_ in ("advcl", "xcomp") and any(a.lower_ == "to" for a in c.children)):
+            found = _target(purpose, used, f, p)
+            if found is not None and _names_actor(found, f):
+                a2_tok = found
+                break
     if a1_tok is not None and a2_tok is None and p.code.plover in SYMMETRIC:
         a2_tok = next((c for c in a1_tok.children if c.dep_ == "conj"), None)  # "Biden and Putin to talk"
     actor1 = _actor(a1_tok, f, lex, entity_of) if a1_tok is not None else None
@@ -654,8 +660,9 @@ def _target(t, used: set, f: _Field, p: Pattern, passive: bool = False):
     if cands:
         return cands[0]  # the pattern names its target: "spoke with X", "called on X"
     cands += [c for c in kids if c.dep_ in OBJ and c.i not in used]
+    noun_rank = lambda prep: (TARGET_PREPS + ("of",)).index(prep.lower_)  # noqa: E731
     for noun in [c for c in kids if c.i in used and c.dep_ in ("dobj", "nsubjpass", "attr", "pobj")] + ([t] if t.i in used and t.pos_ != "VERB" else []):
-        preps = sorted((c for c in noun.children if c.dep_ == "prep" and c.lower_ in TARGET_PREPS), key=rank)
+        preps = sorted((c for c in noun.children if c.dep_ == "prep" and c.lower_ in TARGET_PREPS + ("of",)), key=noun_rank)
         cands += [g for prep in preps for g in pobjs(prep)]
     if passive:
         cands += [c for c in kids if c.dep_ == "nsubjpass"]
@@ -700,7 +707,7 @@ def _names_actor(t, f: _Field) -> bool:
     lo, hi = _phrase(t)
     if f is None:
         return any(t.doc[i].ent_type_ in ACTOR_LABELS for i in range(lo, hi + 1))
-    return any(_is_actor_token(t.doc[i], f) or t.doc[i].lemma_.lower() in lex.actor_nouns for i in range(lo, hi + 1))
+    return any(_is_actor_token(t.doc[i], f) for i in range(lo, hi + 1))  # "Chilean officials", not "military aid"
 
 
 def _phrase(t) -> tuple[int, int]:

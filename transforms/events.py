@@ -98,6 +98,7 @@ class Lexicon:
     metonyms: dict  # lower-case name -> country
     humans: frozenset  # nouns for people
     actor_nouns: frozenset  # nouns for people, groups and institutions
+    verbal: dict  # pattern -> Code when its target is a named person (VERBAL: "Trump attacks Machado")
 
 
 def _rows(name: str):
@@ -115,11 +116,14 @@ def lexicon() -> Lexicon:
     verbs: dict[str, list] = {}
     nouns: dict[str, list] = {}
     speech: dict[str, Pattern] = {}
+    verbal: dict[str, Code] = {}
     for r in _rows("event_triggers.tsv"):
         words = tuple(r["pattern"].split())
         code = codes[r["cameo_code"]]
         if r["pos"] == "SPEECH":
             speech[words[0]] = Pattern(r["pattern"], "VERB", words[0], None, (), code, r["requires"] or "")
+        elif r["pos"] == "VERBAL":
+            verbal[r["pattern"]] = code
         elif r["pos"] == "NOUN":
             n = len(words)
             while n > 1 and words[n - 1] in PREPS:
@@ -139,7 +143,7 @@ def lexicon() -> Lexicon:
     metonyms = {r["name"]: r["country"] for r in _rows("actor_metonyms.tsv")}
     nouns_kind = {r["noun"]: r["kind"] for r in _rows("actor_nouns.tsv")}
     humans = frozenset(n for n, kind in nouns_kind.items() if kind == "person")
-    return Lexicon(codes, verbs, speech, nouns, intent, metonyms, humans, frozenset(nouns_kind))
+    return Lexicon(codes, verbs, speech, nouns, intent, metonyms, humans, frozenset(nouns_kind), verbal)
 
 
 # --- grammar words ---------------------------------------------------------------------------------------------------
@@ -208,6 +212,7 @@ class _Actor:
     country: str | None
     human: bool  # a person or group of people (for `requires=human`)
     tokens: frozenset
+    label: str | None = None  # label of the linked mention
 
 
 @dataclass
@@ -414,6 +419,8 @@ def _event(trig: _Trigger, triggers: list[_Trigger], f: _Field, lex: Lexicon, pu
     if event_date and published and event_date > published and mode == "asserted":
         mode = "planned"
     code = p.code
+    if p.pattern in lex.verbal and actor2 is not None and actor2.label == "PERSON" and (actor1 is None or actor1.label == "PERSON"):
+        code = lex.verbal[p.pattern]  # a candidate "attacks" a rival: words, not blows
     if p.code.plover in ("AGREE", "THREATEN"):  # "agreed to lift embargoes": the intent code of what was agreed
         inner = _complement_trigger(trig, triggers)
         if inner is not None:
@@ -725,6 +732,9 @@ def _phrase(t) -> tuple[int, int]:
         elif c.dep_ in ("relcl", "acl", "appos", "conj", "cc", "punct", "prep"):
             break
     doc = t.doc
+    for i in range(lo, t.i):
+        if "\n" in doc[i].whitespace_ or doc[i].is_space:
+            lo = i + 1
     while lo < hi and (doc[lo].is_punct or doc[lo].lower_ in ("the", "a", "an")):
         lo += 1
     while hi > lo and (doc[hi].is_punct or doc[hi].lower_ in ("'s", "’s")):
@@ -762,7 +772,7 @@ def _actor(t, f: _Field, lex: Lexicon, entity_of) -> _Actor | None:
         dem = gazetteer().demonym(linked.role_title.split()[0])
         country = dem[1] if dem else None
     human = (linked is not None and linked.label in ("PERSON", "NORP")) or t.lemma_.lower() in lex.humans or t.lower_ in ("him", "her", "them")
-    return _Actor(text, entity_of(linked) if linked is not None else None, country, human, frozenset(span))
+    return _Actor(text, entity_of(linked) if linked is not None else None, country, human, frozenset(span), linked.label if linked is not None else None)
 
 
 def _antecedent(t, f: _Field, lex: Lexicon, entity_of) -> _Actor | None:
@@ -793,7 +803,7 @@ def _antecedent(t, f: _Field, lex: Lexicon, entity_of) -> _Actor | None:
             continue
         if m.start < f.doc[prev_start].idx:
             break
-        return _Actor(m.text, entity_of(m), m.country_code, m.label in ("PERSON", "NORP"), frozenset({t.i}))
+        return _Actor(m.text, entity_of(m), m.country_code, m.label in ("PERSON", "NORP"), frozenset({t.i}), m.label)
     return None
 
 

@@ -99,6 +99,18 @@ def test_announced_intention_and_threat_frames(nlp):
     assert len(events) == 1  # the threatened tariffs are the threat's content, not a second event
 
 
+def test_attack_on_a_person_is_verbal_and_on_a_place_physical(nlp):
+    e = only(events_of(nlp, "Senator Mary Olsen attacked her rival Tom Reyes on Friday."), trigger="attacked")
+    assert (e.event_type, e.cameo_code, e.quad_class, e.actor2_text) == ("DISAPPROVE", "111", 3, "her rival Tom Reyes")
+    e = only(events_of(nlp, "Gunmen attacked a police station in Kandahar on Sunday."), trigger="attacked")
+    assert (e.event_type, e.cameo_code, e.actor1_text, e.location_text) == ("ASSAULT", "180", "Gunmen", "Kandahar")
+
+
+def test_actor_does_not_run_across_a_paragraph_break(nlp):
+    e = only(events_of(nlp, "10:15 a.m.\n\nSenator Mary Olsen called on voters to back the plan."), trigger="called on")
+    assert (e.event_type, e.actor1_text, e.actor2_text) == ("DEMAND", "Senator Mary Olsen", "voters")
+
+
 def test_product_release_is_no_event(nlp):
     assert events_of(nlp, "Apple released a new phone on Monday.") == []
 
@@ -267,7 +279,7 @@ def test_trigger_entries_are_well_formed():
     rows = _tsv("event_triggers.tsv")
     assert len({(r["pattern"], r["pos"]) for r in rows}) == len(rows)
     for r in rows:
-        assert r["pos"] in ("VERB", "NOUN", "LIGHT", "SPEECH"), r
+        assert r["pos"] in ("VERB", "NOUN", "LIGHT", "SPEECH", "VERBAL"), r
         assert r["pattern"] == r["pattern"].lower().strip() and r["requires"] in ("", "actor", "actor2", "human", "object"), r
         assert r["plover"] and r["cameo_root"] != "01", r  # every entry codes a PLOVER event
         assert len(r["pattern"].split()) >= (2 if r["pos"] == "LIGHT" else 1), r

@@ -11,11 +11,12 @@ impose sanctions") takes the CAMEO 03 / 13 code, as CAMEO codes it.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -148,7 +149,7 @@ def lexicon() -> Lexicon:
 
 # --- grammar words ---------------------------------------------------------------------------------------------------
 
-SUBJ = {"nsubj", "csubj", "expl"}
+SUBJ = {"nsubj", "csubj"}
 OBJ = ("dative", "dobj", "attr", "oprd")
 TARGET_PREPS = ("with", "to", "against", "on", "upon", "at", "into", "toward", "towards", "from", "over", "for")
 PLACE_PREPS = {"in", "at", "near", "outside", "inside", "around"}
@@ -163,7 +164,7 @@ PLAN_WORDS = {
     "committed", "likely", "able", "arrange", "organize", "organise", "volunteer", "refuse",
     "decline", "demand", "urge", "ask", "call",
 }
-PLAN_MODIFIERS = {"upcoming", "planned", "scheduled", "proposed", "forthcoming", "next", "future", "expected", "coming", "possible", "potential"}
+PLAN_MODIFIERS = {"upcoming", "planned", "scheduled", "proposed", "forthcoming", "next", "future", "expected", "coming"}
 HYPOTHETICAL_MODIFIERS = {"possible", "potential", "hypothetical", "would-be"}
 # Verbs a speaker uses to announce his own intention or threat, and the frames "make clear", "warn".
 SPEECH = {
@@ -402,7 +403,7 @@ def _verb_of(tok):
 def _event(trig: _Trigger, triggers: list[_Trigger], f: _Field, lex: Lexicon, published: date | None, entity_of) -> Event | None:
     head, p = trig.head, trig.pattern
     verb = head if p.pos != "NOUN" else _verb_of(head)
-    actor1, actor2, target = _actors(trig, verb, f, lex, entity_of)
+    actor1, actor2 = _actors(trig, verb, f, lex, entity_of)
     if p.requires == "actor" and not (actor1 or actor2):
         return None
     if p.requires == "actor2" and actor2 is None:
@@ -413,7 +414,7 @@ def _event(trig: _Trigger, triggers: list[_Trigger], f: _Field, lex: Lexicon, pu
         return None  # "met its fiscal rules", "the bill was killed"
     if p.pos != "NOUN" and head.dep_ in ("amod", "compound", "nmod") and not (actor1 or actor2):
         return None  # "Russian-annexed Crimea": a participle used as an adjective names no event by itself
-    mode = "hypothetical" if _under_condition(head, verb) else _mode(head, verb, p)
+    mode = "hypothetical" if _under_condition(head, verb) else _mode(head, verb)
     date_hit = _date(head, verb, f)
     event_date, date_text, precision, source = date_hit if date_hit else (None, None, None, None)
     if event_date and published and event_date > published and mode == "asserted":
@@ -425,7 +426,7 @@ def _event(trig: _Trigger, triggers: list[_Trigger], f: _Field, lex: Lexicon, pu
         inner = _complement_trigger(trig, triggers)
         if inner is not None:
             code = _intent(inner.pattern.code, lex, threat=p.code.plover == "THREATEN") or code
-    elif mode in ("planned", "hypothetical") and _announced_by_actor(head, verb, actor1):
+    elif mode in ("planned", "hypothetical") and _announced_by_actor(verb if verb is not None else head):
         code = _intent(p.code, lex) or code
     if not code.plover:
         return None
@@ -456,8 +457,6 @@ def _event(trig: _Trigger, triggers: list[_Trigger], f: _Field, lex: Lexicon, pu
 
 
 def _bisect(starts: list[int], i: int) -> int:
-    import bisect
-
     return bisect.bisect_right(starts, i) - 1
 
 
@@ -472,9 +471,8 @@ def _intent(code: Code, lex: Lexicon, threat: bool = False) -> Code | None:
     return None
 
 
-def _announced_by_actor(head, verb, actor1: _Actor | None) -> bool:
+def _announced_by_actor(t) -> bool:
     """ "X said it would release …", "X vowed to impose …": the future action is X's own announcement."""
-    t = verb if verb is not None else head
     for _ in range(3):
         if t.dep_ not in ("ccomp", "xcomp", "conj") or t.head is t:
             return False
@@ -490,27 +488,19 @@ def _same_subject(clause, gov) -> bool:
     b = next((c for c in gov.children if c.dep_ in ("nsubj",)), None)
     if a is None or b is None:
         return False
-    return _pronoun(a) or a.lemma_.lower() == b.lemma_.lower() or any(_pronoun(x) for x in (a,))
+    return _pronoun(a) or a.lemma_.lower() == b.lemma_.lower()
 
 
 # --- mode ----------------------------------------------------------------------------------------------------------
 
 
-def _mode(head, verb, p: Pattern) -> str:
-    chain = _governing(verb if verb is not None else head)
-    scope = [head] + ([verb] if verb is not None and verb is not head else []) + chain
-    for t in scope:
-        for c in t.children:
-            if c.dep_ == "advcl" and _conditional(c):
-                return "hypothetical"
-            if c.dep_ == "mark" and c.lower_ in ("if", "unless", "whether") and t in (head, verb):
-                return "hypothetical"
-        if t is not head and _conditional(t) and t in (verb,):
-            return "hypothetical"
-    if _conditional(verb if verb is not None else head):
+def _mode(head, verb) -> str:
+    own = [head] + ([verb] if verb is not None and verb is not head else [])
+    chain = _governing(own[-1])
+    if any(_conditional(t) for t in own) or any(c.dep_ == "advcl" and _conditional(c) for t in own + chain for c in t.children):
         return "hypothetical"
     if any(c.lower_ in HYPOTHETICAL_MODIFIERS for c in head.lefts):
-        return "hypothetical"
+        return "hypothetical"  # "a potential invasion"
     negators = [c for t in (head, verb) if t is not None for c in t.children if c.dep_ == "neg" or (c.dep_ == "det" and c.lower_ == "no")]
     if negators:
         return "negated"
@@ -576,8 +566,7 @@ def _conditional(t) -> bool:
 OF_AGENT = {"DEMAND", "THREATEN", "REJECT", "DISAPPROVE", "AGREE", "SUPPORT", "PROTEST"}
 
 
-def _actors(trig: _Trigger, verb, f: _Field, lex: Lexicon, entity_of) -> tuple[_Actor | None, _Actor | None, object]:
-    """(actor1, actor2, the target token whether or not it names an actor)."""
+def _actors(trig: _Trigger, verb, f: _Field, lex: Lexicon, entity_of) -> tuple[_Actor | None, _Actor | None]:
     head, p = trig.head, trig.pattern
     used = {t.i for t in trig.tokens}
     a1_tok = a2_tok = None
@@ -627,7 +616,7 @@ def _actors(trig: _Trigger, verb, f: _Field, lex: Lexicon, entity_of) -> tuple[_
     actor2 = _actor(a2_tok, f, lex, entity_of) if a2_tok is not None else None
     if actor1 and actor2 and actor1.tokens & actor2.tokens:
         actor2 = None
-    return actor1, actor2, a2_tok
+    return actor1, actor2
 
 
 def _subject(t):
@@ -643,7 +632,7 @@ def _subject(t):
             agent = next((c for c in kids if c.dep_ == "agent"), None)
             if agent is not None:
                 return next((g for g in agent.children if g.dep_ == "pobj"), None), True
-        subj = next((c for c in kids if (c.dep_ in SUBJ and c.dep_ != "expl") or (c.dep_ == "nsubjpass" and t.lower_ in STATIVE_PASSIVES)), None)
+        subj = next((c for c in kids if c.dep_ in SUBJ or (c.dep_ == "nsubjpass" and t.lower_ in STATIVE_PASSIVES)), None)
         if subj is not None and not passive:
             return subj, False
         if t.dep_ in ("xcomp", "conj", "advcl", "acomp") and t.head is not t and not passive:

@@ -8,7 +8,7 @@ import great_expectations as gx
 import pandas as pd
 
 TABLE = "events"
-DERIVED = ["offsets_exact", "cameo_consistent", "date_not_after_publication"]
+DERIVED = ["offsets_exact", "cameo_consistent", "date_not_after_publication", "entity_ids_known"]
 EVENT_TYPES = ["AGREE", "CONSULT", "SUPPORT", "COOPERATE", "AID", "CONCEDE", "RETREAT", "INVESTIGATE", "DEMAND", "DISAPPROVE",
                "REJECT", "THREATEN", "PROTEST", "MOBILIZE", "SANCTION", "COERCE", "ASSAULT", "FIGHT", "CRIME"]
 MODES = ["asserted", "planned", "hypothetical", "negated"]
@@ -21,6 +21,7 @@ def expectations() -> list:
         e.ExpectColumnValuesToBeInSet(column="offsets_exact", value_set=[True]),
         e.ExpectColumnValuesToBeInSet(column="cameo_consistent", value_set=[True]),
         e.ExpectColumnValuesToBeInSet(column="date_not_after_publication", value_set=[True]),
+        e.ExpectColumnValuesToBeInSet(column="entity_ids_known", value_set=[True]),
         e.ExpectColumnValuesToBeInSet(column="event_type", value_set=EVENT_TYPES),
         e.ExpectColumnValuesToBeInSet(column="mode", value_set=MODES),
         e.ExpectColumnValuesToBeInSet(column="quad_class", value_set=[1, 2, 3, 4]),
@@ -57,7 +58,9 @@ def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
     `cameo_consistent`: event_type, cameo_root, quad_class and goldstein agree with the CAMEO table.
     `date_not_after_publication`: an asserted event is not dated after its article's publication (needs
     `context["published_at"]` = {article_id: datetime}; true where the publication date is unknown). Planned,
-    hypothetical and negated events may lie ahead ("will not meet next week")."""
+    hypothetical and negated events may lie ahead ("will not meet next week").
+    `entity_ids_known`: every actor and location entity id is an entity of the batch's mentions (needs
+    `context["entity_ids"]`, the set of the mentions' entity ids; true where it is not given)."""
     from transforms.events import lexicon
 
     frame = frame.copy()
@@ -79,5 +82,10 @@ def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
     frame["date_not_after_publication"] = [
         mode != "asserted" or _day(d) is None or _day(published.get(aid)) is None or _day(d) <= _day(published.get(aid))
         for aid, d, mode in zip(frame["article_id"], frame["event_date"], frame["mode"])
+    ]
+    known = context.get("entity_ids")
+    frame["entity_ids_known"] = [
+        known is None or all(pd.isna(x) or x in known for x in ids)
+        for ids in zip(frame["actor1_entity_id"], frame["actor2_entity_id"], frame["location_entity_id"])
     ]
     return frame

@@ -192,6 +192,11 @@ def test_suite_flags_inconsistent_codes_and_future_asserted_dates(nlp):
     checked = suite.prepare(bad, context)
     assert checked["cameo_consistent"].tolist() == [False, False]
     assert checked["date_not_after_publication"].tolist() == [False, True]  # the planned visit may lie ahead
+    ids = {x for col in ("actor1_entity_id", "actor2_entity_id", "location_entity_id") for x in table.column(col).to_pylist() if x}
+    norway = table.column("actor1_entity_id")[0].as_py()
+    assert norway in ids and table.column("actor1_entity_id")[1].as_py() != norway
+    assert suite.prepare(frame, {**context, "entity_ids": ids})["entity_ids_known"].all()
+    assert suite.prepare(frame, {**context, "entity_ids": ids - {norway}})["entity_ids_known"].tolist() == [False, True]
 
 
 def test_gate_passes_real_rows():

@@ -277,6 +277,8 @@ def _validate(gate: Gate, tables: dict[str, pa.Table], state: RunState, extra: d
         parameters["article_ids"] = [a["article_id"] for a in arts]
         context["article_texts"] = {(a["article_id"], f): a[f] for a in arts for f in ("title", "caption", "body")}
         context["published_at"] = {a["article_id"]: a["published_at"] for a in arts}
+    if "mentions" in tables:  # what quotes and events may link to
+        context["entity_ids"] = {e for e in tables["mentions"].column("entity_id").to_pylist() if e is not None}
     return gate.validate({t: d for t, d in tables.items() if t in SUITES}, parameters, context)
 
 

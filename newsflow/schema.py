@@ -111,6 +111,7 @@ EVENTS = pa.schema(
         _f("trigger_end_char", pa.int32(), "Extension: end offset (exclusive) of the trigger."),
         _f("event_type", pa.string(), "PLOVER event type: AGREE, CONSULT, SUPPORT, COOPERATE, AID, CONCEDE, RETREAT, INVESTIGATE, DEMAND, DISAPPROVE, REJECT, THREATEN, PROTEST, MOBILIZE, SANCTION, COERCE, ASSAULT, FIGHT, CRIME."),
         _f("cameo_root", pa.string(), "CAMEO root code 01-20 of the event (GDELT EventRootCode)."),
+        _f("cameo_code", pa.string(), "Extension: full CAMEO event code of the lexicon entry (GDELT EventCode), e.g. 0411.", True),
         _f("quad_class", pa.int8(), "CAMEO quad class: 1 verbal cooperation, 2 material cooperation, 3 verbal conflict, 4 material conflict."),
         _f("goldstein", pa.float32(), "Goldstein scale (-10 to +10) of the CAMEO code."),
         _f("actor1_text", pa.string(), "Who acts, as written.", True),

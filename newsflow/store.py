@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
+from newsflow.gdelt import create_gdelt_view
 from newsflow.schema import PARTITION_COLUMN, PARTITIONED, TABLES
 
 VERSIONS = ".versions"
@@ -271,6 +272,7 @@ def write_duckdb_views(root: Path) -> Path:
         for table in TABLES:
             glob = (root / table).as_posix() + "/**/*.parquet"
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{glob}', hive_partitioning = true)")
+        create_gdelt_view(con)
     finally:
         con.close()
     os.replace(tmp, root / DB_NAME)

@@ -313,7 +313,12 @@ def task_quotes(corpora: Path, settings: Settings, console: Console) -> TaskResu
 
 
 def _trigger_span(ev: dict, text: str) -> tuple[int, int] | None:
-    """Where the trigger word sits inside the event's evidence span (None when it cannot be found)."""
+    """The trigger's offsets: the table's own trigger columns when it has them (a search inside the evidence span
+    finds the first occurrence of the word, not necessarily the trigger), else where the trigger word sits inside
+    the event's evidence span (None when it cannot be found)."""
+    ts, te = ev.get("trigger_start_char"), ev.get("trigger_end_char")
+    if ts is not None and te is not None and text[ts:te] == ev.get("trigger"):
+        return ts, te
     start, end, trig = ev.get("start_char"), ev.get("end_char"), ev.get("trigger")
     if start is None or end is None or not trig:
         return None

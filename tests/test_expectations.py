@@ -106,12 +106,19 @@ def valid_rows() -> dict[str, list[dict]]:
         ],
         "events": [
             dict(event, event_id="e1", article_id=AID_A, start_char=ev_s, end_char=ev_e, text=BODY_A[ev_s:ev_e], trigger="protested",
-                 trigger_lemma="protest", trigger_start_char=tr_s, trigger_end_char=tr_e, event_type="PROTEST", cameo_root="20",
-                 quad_class=4, goldstein=-10.0, mode="asserted", confidence=0.0),
+                 trigger_lemma="protest", trigger_start_char=tr_s, trigger_end_char=tr_e, event_type="PROTEST", cameo_root="14",
+                 cameo_code="141", quad_class=3, goldstein=-6.5, mode="asserted", confidence=0.0, actor1_entity_id=MOREAU),
             dict(event, event_id="e2", article_id=AID_A, start_char=ev2_s, end_char=ev2_e, text=BODY_A[ev2_s:ev2_e], trigger="raised",
-                 trigger_lemma="raise", trigger_start_char=tr2_s, trigger_end_char=tr2_e, event_type="AGREE", cameo_root="01",
-                 quad_class=1, goldstein=10.0, mode="planned", confidence=1.0, event_date=date(2021, 12, 30), date_text="30 December 2021",
+                 trigger_lemma="raise", trigger_start_char=tr2_s, trigger_end_char=tr2_e, event_type="AGREE", cameo_root="03",
+                 cameo_code=None, quad_class=1, goldstein=4.0, mode="planned", confidence=1.0, event_date=date(2021, 12, 30), date_text="30 December 2021",
                  date_precision="day", date_source="sentence"),
+        ],
+        "lineage": [
+            dict(source_path="a.txt", source_record=0, raw_sha256=sha("a"), outcome="article", article_id=AID_A, reason=None, run_id="r1"),
+            dict(source_path="b.jsonl", source_record=3, raw_sha256=sha("b"), outcome="article", article_id=AID_B, reason=None, run_id="r1"),
+            dict(source_path="b.jsonl", source_record=4, raw_sha256=sha("b"), outcome="duplicate", article_id=AID_A, reason=None, run_id="r1"),
+            dict(source_path="bad/x.txt", source_record=None, raw_sha256=sha(""), outcome="quarantined", article_id=None, reason="empty_file",
+                 run_id="r1"),
         ],
         "quarantine": [
             dict(source_path="bad/x.txt", source_record=None, reason="empty_file", detail="x", raw_sha256=sha(""), run_id="r1", quarantined_at=AT),
@@ -137,7 +144,11 @@ def valid_params() -> dict:
 
 def valid_context() -> dict:
     rows = valid_rows()["articles"]
-    return {"article_texts": {(r["article_id"], f): r[f] for r in rows for f in ("title", "caption", "body")}}
+    return {
+        "article_texts": {(r["article_id"], f): r[f] for r in rows for f in ("title", "caption", "body")},
+        "published_at": {r["article_id"]: r["published_at"] for r in rows},
+        "entity_ids": {OSLO, MOREAU},
+    }
 
 
 @dataclass
@@ -288,6 +299,22 @@ PLANTED: dict[tuple[str, str, str | None], list[Mutation]] = {
     ("events", BETWEEN, "confidence"): [put(0, confidence=-0.01), put(1, confidence=1.01)],
     ("events", REGEX, "cameo_root"): [put(0, cameo_root="00"), put(1, cameo_root="21"), put(1, cameo_root="1")],
     ("events", IN_SET, "article_id"): [put(0, article_id="f" * 20)],
+    # type, root, code, quad class and Goldstein that the CAMEO table does not put together
+    ("events", IN_SET, "cameo_consistent"): [put(0, event_type="AGREE"), put(1, goldstein=-3.0), put(0, cameo_code="030"), put(1, quad_class=2)],
+    # an asserted event dated the day after its article was published
+    ("events", IN_SET, "date_not_after_publication"): [put(0, event_date=date(2025, 1, 2))],
+    ("events", IN_SET, "entity_ids_known"): [put(0, actor1_entity_id="00000000deadbeef"), put(1, location_entity_id="00000000deadbeef")],
+    ("events", IN_SET, "date_precision"): [put(1, date_precision="hour")],
+    ("events", IN_SET, "date_source"): [put(1, date_source="guess")],
+    ("events", REGEX, "cameo_code"): [put(0, cameo_code="14a"), put(0, cameo_code="2101")],
+    # lineage: every raw record one outcome
+    ("lineage", IN_SET, "outcome"): [put(0, outcome="kept")],
+    ("lineage", UNIQUE, "record_key"): [put(3, source_path="a.txt", source_record=0)],
+    ("lineage", REGEX, "raw_sha256"): [put(0, raw_sha256="x" * 64)],
+    ("lineage", NOT_NULL, "article_id"): [put(1, article_id=None), put(2, article_id=None)],
+    ("lineage", "expect_column_values_to_be_null", "article_id"): [put(3, article_id=AID_A)],
+    ("lineage", NOT_NULL, "reason"): [put(3, reason=None)],
+    ("lineage", IN_SET, "article_id"): [put(0, article_id="f" * 20)],
     # quarantine
     ("quarantine", IN_SET, "reason"): [put(0, reason="made_up")],
     ("quarantine", REGEX, "raw_sha256"): [put(0, raw_sha256="0" * 63), put(1, raw_sha256=sha("{}").upper())],
@@ -318,6 +345,12 @@ ALSO = {
     ("quotes", BETWEEN, "start_char"): {("quotes", IN_SET, "offsets_exact")},
     ("quotes", A_GT_B, "end_char"): {("quotes", IN_SET, "offsets_exact")},
     ("entities", BETWEEN, "mention_count"): {("entities", BETWEEN, "article_count")},
+    # the CAMEO columns go together: breaking one breaks their consistency too
+    ("events", IN_SET, "event_type"): {("events", IN_SET, "cameo_consistent")},
+    ("events", IN_SET, "quad_class"): {("events", IN_SET, "cameo_consistent")},
+    ("events", BETWEEN, "goldstein"): {("events", IN_SET, "cameo_consistent")},
+    ("events", REGEX, "cameo_root"): {("events", IN_SET, "cameo_consistent")},
+    ("events", REGEX, "cameo_code"): {("events", IN_SET, "cameo_consistent")},
 }
 
 

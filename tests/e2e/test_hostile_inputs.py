@@ -64,7 +64,7 @@ def write_corpus(raw: Path, seed: int = 7) -> tuple[set[str], dict[str, set]]:
         "wrong_shape.json": b'"just a string"',
         "numbers.json": b"[1, 2, 3]",
         "deep.json": b"[" * 5000 + b"]" * 5000,
-        "no_article.html": b"<html><head><title>x</title></head><body><nav>Home | About</nav></body></html>",
+        "no_article.html": b"<html><head><title>x</title></head><body></body></html>",
         "future.jsonl": json.dumps({"title": "From the future", "text": "It happened later than now, officials said.", "date": "2199-01-01"}).encode(),
         "impossible.jsonl": json.dumps({"title": "Impossible date", "text": "A thing happened on a day that is not real.", "date": "2021-02-30"}).encode(),
         "title_only.txt": b"Just a headline\n",

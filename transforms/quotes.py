@@ -266,9 +266,37 @@ def _phrase(head, fld: _Field, avoid: list[tuple[int, int]]) -> tuple[int, int]:
     return start, end
 
 
-def _attribution(cue, fld: _Field, avoid: list[tuple[int, int]]) -> _Attribution | None:
+def _adjacent_head(cue, fld: _Field, avoid: list[tuple[int, int]]):
+    """When the parse gives the cue no usable subject (often one inside the quote), the noun phrase standing
+    right before (`,” Rep. Jane Doe (D-Md.) said`) or right after it (`,” said Jane Doe`), outside quotes."""
+    doc = cue.doc
+    def usable(t):
+        return t.pos_ in ("PROPN", "NOUN", "PRON") and not fld.in_quote(t.idx) and not any(s <= t.idx < e for s, e in avoid)
+    left = []
+    for t in reversed(doc[max(0, cue.i - 12) : cue.i]):
+        if t.text in MARKS or t.text in _SENTENCE_END and t.i < cue.i - 1 or fld.in_quote(t.idx):
+            break
+        left.append(t)
+    right = []
+    for t in doc[cue.i + 1 : cue.i + 4]:
+        if t.is_punct:
+            break
+        right.append(t)
+    pick = next((t for t in left if usable(t)), None) or next((t for t in right if usable(t) and t.pos_ != "PRON"), None)
+    while pick is not None and pick.dep_ in ("compound", "appos", "flat", "amod", "nmod") and pick.head is not pick and not fld.in_quote(pick.head.idx) and abs(pick.head.i - cue.i) <= 12 and pick.head is not cue:
+        pick = pick.head
+    return pick
+
+
+def _attribution(cue, fld: _Field, avoid: list[tuple[int, int]], marked: bool = False) -> _Attribution | None:
+    """Speaker and cue of a cue token; `marked`: for a quote in marks, whose cue is certain, a speaker standing
+    next to the cue is taken when the parse gives none."""
     head = _speaker_head(cue)
-    if head is None or fld.in_quote(head.idx):
+    if head is not None and (fld.in_quote(head.idx) or any(s <= head.idx < e for s, e in avoid)):
+        head = None
+    if head is None and marked and cue.lower_ != "according":
+        head = _adjacent_head(cue, fld, avoid)
+    if head is None:
         return None
     if cue.lower_ == "according":
         nxt = cue.doc[cue.i + 1] if cue.i + 1 < len(cue.doc) else cue
@@ -361,14 +389,22 @@ def _window_cue(doc, fld: _Field, s: int, e: int):
             break
         after.append(tok)
     before = []
+    stop = None
     for tok in reversed(doc[: span.start]):
         if tok.idx < para_start or tok.text in _SENTENCE_END or len(before) > 25:
+            stop = tok if tok.idx >= para_start and tok.text in _SENTENCE_END else None
             break
         if tok.text in MARKS and tok.idx < s - 1 and _orientation(text, tok.idx, 1, True) == "close":
             break
         before.append(tok)
     after_cue = next((t for t in after if _is_cue(t)), None)
     before_cue = next((t for t in before if _is_cue(t)), None)
+    if before_cue is None and stop is not None and all(t.is_punct for t in before):
+        # "... Schiff said. “The other factor ...”": a short attribution closing the sentence before the quote
+        before_cue = next((t for t in reversed(doc[max(0, stop.i - 4) : stop.i]) if _is_cue(t)), None)
+    continues = text[:e].rstrip()[-1:] in (",", "?", "!", "—", "–", "-")
+    if after_cue is not None and continues and after_cue.i - span.end <= 8:
+        return after_cue  # “…,” she said — even after a colon-led lead-in
     return (before_cue or after_cue) if leads else (after_cue or before_cue)
 
 
@@ -466,7 +502,7 @@ def _field_quotes(fld: _Field) -> list[Quote]:
     last: _Attribution | None = None
     last_end = -1
     for s, e, kind, cue in marked:
-        attr = _attribution(cue, fld, [(s, e)]) if cue is not None else None
+        attr = _attribution(cue, fld, [(s, e)], marked=True) if cue is not None else None
         holder = next((a for cs, ce, a in reported if cs <= s and e <= ce), None)
         if kind == "partial" and holder is not None:
             attr = holder

@@ -283,16 +283,32 @@ def _adjacent_head(cue, fld: _Field, avoid: list[tuple[int, int]]):
             break
         right.append(t)
     pick = next((t for t in left if usable(t)), None) or next((t for t in right if usable(t) and t.pos_ != "PRON"), None)
+    if pick is None or not _usable(pick, cue, fld, avoid):
+        return None
     while pick is not None and pick.dep_ in ("compound", "appos", "flat", "amod", "nmod") and pick.head is not pick and not fld.in_quote(pick.head.idx) and abs(pick.head.i - cue.i) <= 12 and pick.head is not cue:
         pick = pick.head
     return pick
+
+
+def _usable(head, cue, fld: _Field, avoid: list[tuple[int, int]]) -> bool:
+    """A speaker head the parse may offer but that cannot be one: inside a quote or the content, across a
+    paragraph break from its cue (a dateline or time stamp glued on), a date, or a heading in capitals."""
+    if fld.in_quote(head.idx) or any(s <= head.idx < e for s, e in avoid) or head.pos_ not in ("NOUN", "PROPN", "PRON") or head.text in ("'s", "’s"):
+        return False
+    lo, hi = sorted((head.idx, cue.idx))
+    if "\n" in fld.text[lo:hi]:
+        return False
+    m = next((m for m in fld.mentions if m.start <= head.idx < m.end), None)
+    if m is not None and m.label in ("DATE", "TIME"):
+        return False
+    return not ((m is None or m.label != "ORG") and len(head.text) >= 4 and head.text.isupper())
 
 
 def _attribution(cue, fld: _Field, avoid: list[tuple[int, int]], marked: bool = False) -> _Attribution | None:
     """Speaker and cue of a cue token; `marked`: for a quote in marks, whose cue is certain, a speaker standing
     next to the cue is taken when the parse gives none."""
     head = _speaker_head(cue)
-    if head is not None and (fld.in_quote(head.idx) or any(s <= head.idx < e for s, e in avoid)):
+    if head is not None and not _usable(head, cue, fld, avoid):
         head = None
     if head is None and marked and cue.lower_ != "according":
         head = _adjacent_head(cue, fld, avoid)
@@ -355,6 +371,20 @@ def _dash_speaker(fld: _Field, e: int) -> _Attribution | None:
     return _Attribution((name.start, name.end), kind, mention_entity_id(name), name.canonical or name.text, m.span(1), m.group(1))
 
 
+def _lead_in(doc, fld: _Field, s: int, e: int) -> _Attribution | None:
+    """`Sanders blamed the press. “…”`: a quote with no cue of its own right after a sentence of the same
+    paragraph whose subject is a named person or organisation is theirs (the verb is the cue)."""
+    span = doc.char_span(s, e, alignment_mode="expand")
+    prev = doc[span.start - 2] if span is not None and span.start >= 2 else None
+    if prev is None or prev.text not in _SENTENCE_END or "\n" in fld.text[prev.idx : s]:
+        return None
+    root = prev.sent.root if prev.sent.root.i < prev.i else prev.head
+    subj = next((c for c in root.children if c.dep_ == "nsubj"), None)
+    if subj is None or not _usable(subj, root, fld, [(s, e)]) or fld.mention_at(subj.idx, subj.idx + len(subj)) is None:
+        return None
+    return _attribution(root, fld, [(s, e)])
+
+
 # --- cues ---------------------------------------------------------------------------------------------------------
 
 
@@ -401,27 +431,27 @@ def _window_cue(doc, fld: _Field, s: int, e: int):
     before_cue = next((t for t in before if _is_cue(t)), None)
     if before_cue is None and stop is not None and all(t.is_punct for t in before):
         # "... Schiff said. “The other factor ...”": a short attribution closing the sentence before the quote
-        before_cue = next((t for t in reversed(doc[max(0, stop.i - 4) : stop.i]) if _is_cue(t)), None)
+        before_cue = next((t for t in reversed(doc[max(0, stop.i - 4) : stop.i]) if _is_cue(t) and not any(c.dep_ in ("dobj", "ccomp", "neg") for c in t.children)), None)
     continues = text[:e].rstrip()[-1:] in (",", "?", "!", "—", "–", "-")
     if after_cue is not None and continues and after_cue.i - span.end <= 8:
         return after_cue  # “…,” she said — even after a colon-led lead-in
     return (before_cue or after_cue) if leads else (after_cue or before_cue)
 
 
-def _governing_cue(span):
-    """The cue a few quoted words hang from: the nearest ancestor that is a cue verb or carries `according to`."""
+def _governing_cues(span) -> list:
+    """The cues a few quoted words hang from, outermost first: ancestors that are cue verbs or carry `according
+    to` (`Clinton says she liked what she calls a “war of words”` is Clinton's)."""
+    found = []
     tok = span.root
     for _ in range(12):
         if not (span.start <= tok.i < span.end):
             if _is_cue(tok):
-                return tok
-            acc = next((c for c in tok.children if c.lower_ == "according" and _is_cue(c)), None)
-            if acc is not None:
-                return acc
+                found.append(tok)
+            found += [c for c in tok.children if c.lower_ == "according" and _is_cue(c)]
         if tok.head is tok:
             break
         tok = tok.head
-    return None
+    return found[::-1]
 
 
 # --- reported speech ----------------------------------------------------------------------------------------------
@@ -485,8 +515,8 @@ def _field_quotes(fld: _Field) -> list[Quote]:
         if _is_name(text, s, e):
             continue
         kind = "direct" if _is_direct(text, s, e) else "partial"
-        cue = _window_cue(doc, fld, s, e) if kind == "direct" else (_governing_cue(span) or _window_cue(doc, fld, s, e))
-        marked.append((s, e, kind, cue))
+        cues = [_window_cue(doc, fld, s, e)] if kind == "direct" else [*_governing_cues(span), _window_cue(doc, fld, s, e)]
+        marked.append((s, e, kind, [c for c in cues if c is not None]))
     # 2. Reported speech outside quotes; content holding a partial quote gives that quote its speaker instead.
     reported: list[tuple[int, int, _Attribution]] = []
     for tok in doc:
@@ -501,13 +531,13 @@ def _field_quotes(fld: _Field) -> list[Quote]:
         reported.append((content[0], content[1], attr))
     last: _Attribution | None = None
     last_end = -1
-    for s, e, kind, cue in marked:
-        attr = _attribution(cue, fld, [(s, e)], marked=True) if cue is not None else None
+    for s, e, kind, cues in marked:
+        attr = next((a for a in (_attribution(c, fld, [(s, e)], marked=True) for c in cues) if a is not None), None)
         holder = next((a for cs, ce, a in reported if cs <= s and e <= ce), None)
         if kind == "partial" and holder is not None:
             attr = holder
         if attr is None and kind == "direct":
-            attr = _dash_speaker(fld, e)
+            attr = _dash_speaker(fld, e) or _lead_in(doc, fld, s, e)
         if attr is None and kind == "direct" and last is not None and _paragraph_index(text, s) - _paragraph_index(text, last_end) <= 1:
             attr = last  # a quote continuing the previous speaker's ("…,” she said. “…”, or the next paragraph)
         if attr is None and kind == "partial":

@@ -70,3 +70,20 @@ def test_unknown_quarantine_reason_fails(gate):
     q = build_quarantine([Rejection("x", None, "made_up", "d", "0" * 64)], "r", AT)
     report = gate.validate({"quarantine": q}, params())
     assert not report.success and report.failures[0].column == "reason"
+
+
+def _quotes_table(spans):
+    from transforms.quotes import Quote, build_quotes
+
+    body = "One two three four five six seven eight nine ten."
+    quotes = [Quote("body", 0, s, e, body[s:e], "indirect") for s, e in spans]
+    return build_quotes([("a1", quotes)]), {"article_texts": {("a1", "body"): body}}
+
+
+@pytest.mark.parametrize("spans,ok", [([(0, 7), (8, 18)], True), ([(0, 13), (8, 18)], False), ([(0, 30), (4, 7), (20, 25)], False)])
+def test_quotes_may_not_overlap_in_a_field(spans, ok):
+    table, context = _quotes_table(spans)
+    report = Gate(["quotes"]).validate({"quotes": table}, {"article_ids": ["a1"]}, context)
+    assert report.success == ok, [str(f) for f in report.failures]
+    if not ok:
+        assert [f.column for f in report.failures] == ["overlaps_another"]

@@ -118,7 +118,8 @@ def _orientation(text: str, i: int, n: int, inside: bool) -> str:
 def quote_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every double-quoted passage, marks excluded. Single marks are never top-level quotes (they
     nest, and ’ is mostly an apostrophe). A quote may run over paragraphs that each open with a mark and only the
-    last closes. Unbalanced marks: an opening mark inside an open quote replaces the earlier, unclosed one; a
+    last closes. Unbalanced marks: an opening mark inside an open quote ends it when a sentence ends right before
+    (a paragraph break lost when the text was flattened), and otherwise replaces the earlier, unclosed one; a
     closing mark with no open quote is ignored; a quote still open at its paragraph's end (and not continued by
     the next paragraph's opening mark) ends there."""
     out: list[tuple[int, int]] = []
@@ -134,6 +135,8 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
             out.append((open_at, brk))
             open_at = None
         if _orientation(text, i, n, open_at is not None) == "open":
+            if open_at is not None and text[open_at:i].rstrip()[-1:] in (".", "?", "!"):
+                out.append((open_at, i))  # `… 26 weeks. “We are …`: a paragraph break lost in flattening
             open_at = cur = i + n
         elif open_at is not None:
             out.append((open_at, i))
@@ -331,6 +334,10 @@ def _speaker_kind(head, start: int, end: int, fld: _Field):
     m = fld.mention_at(head.idx, head.idx + len(head))
     if m is not None:
         return ("person" if m.label in PERSON_LABELS else "organization"), m
+    for c in head.children:  # "The Shadow Secretary of State, Theresa May, said": the apposition names the speaker
+        named = fld.mention_at(c.idx, c.idx + len(c)) if c.dep_ == "appos" else None
+        if named is not None:
+            return ("person" if named.label in PERSON_LABELS else "organization"), named
     low = head.lower_
     if low in RELATIVES and head.head.dep_ == "relcl":  # "Smith, who said ...": the noun the clause modifies
         noun = head.head.head
@@ -433,6 +440,8 @@ def _window_cue(doc, fld: _Field, s: int, e: int):
         # "... Schiff said. “The other factor ...”": a short attribution closing the sentence before the quote
         before_cue = next((t for t in reversed(doc[max(0, stop.i - 4) : stop.i]) if _is_cue(t) and not any(c.dep_ in ("dobj", "ccomp", "neg") for c in t.children)), None)
     continues = text[:e].rstrip()[-1:] in (",", "?", "!", "—", "–", "-")
+    if after_cue is not None and not continues and any(c.dep_ == "ccomp" for c in after_cue.children):
+        after_cue = None  # `“… end.” She said new mothers …`: the next sentence reports something else
     if after_cue is not None and continues and after_cue.i - span.end <= 8:
         return after_cue  # “…,” she said — even after a colon-led lead-in
     return (before_cue or after_cue) if leads else (after_cue or before_cue)
@@ -485,9 +494,9 @@ def _reported(cue, fld: _Field) -> tuple[int, int] | None:
     if cue.dep_ in ("ccomp", "parataxis") and cue.head.i > cue.i and cue.i + 1 < len(doc) and doc[cue.i + 1].text in (",", ":"):
         return _clip(doc, cue.i + 1, cue.head.right_edge.i, text)  # "X said, should ..., the sanctions would ..."
     if comp:
-        c = comp[-1]
-        return _clip(doc, c.left_edge.i, c.right_edge.i, text)
-    if cue.dep_ in ("ccomp", "parataxis") and cue.head.i < cue.i and cue.head.pos_ in ("VERB", "AUX"):
+        return _clip(doc, comp[0].left_edge.i, comp[-1].right_edge.i, text)
+    if (cue.dep_ in ("ccomp", "parataxis") and cue.head.i < cue.i and cue.head.pos_ in ("VERB", "AUX")
+            and doc[cue.left_edge.i - 1].text == "," and not _is_cue(cue.head)):
         return _clip(doc, cue.head.left_edge.i, cue.left_edge.i - 1, text)  # "..., he said."
     if "object" in frames:
         parts = [c for c in cue.rights if c.dep_ in _OBJECT_DEPS]

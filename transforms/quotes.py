@@ -498,7 +498,7 @@ def _reported(cue, fld: _Field) -> tuple[int, int] | None:
     if (cue.dep_ in ("ccomp", "parataxis") and cue.head.i < cue.i and cue.head.pos_ in ("VERB", "AUX")
             and doc[cue.left_edge.i - 1].text == "," and not _is_cue(cue.head)):
         return _clip(doc, cue.head.left_edge.i, cue.left_edge.i - 1, text)  # "..., he said."
-    if "object" in frames:
+    if "object" in frames and not (cue.dep_ == "ccomp" and _is_cue(cue.head)):  # not inside another's report
         parts = [c for c in cue.rights if c.dep_ in _OBJECT_DEPS]
         if any(c.dep_ == "dobj" or c.lower_ in ("for", "on") for c in parts):
             return _clip(doc, parts[0].left_edge.i, parts[-1].right_edge.i, text)

@@ -363,6 +363,17 @@ def _speaker_kind(head, start: int, end: int, fld: _Field):
     return "unknown", None
 
 
+_SPEAKER_LABEL = re.compile(r"([A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,2}):\s+")
+
+
+def _labelled(fld: _Field, start: int, end: int) -> _Attribution:
+    """A transcript's speaker label (`PENCE:`), linked to the person whose name ends with it."""
+    label = fld.text[start:end].casefold()
+    person = next((m for m in reversed(fld.mentions) if m.label in PERSON_LABELS and (m.canonical or m.text).casefold().split()[-1] == label), None)
+    return _Attribution((start, end), "person" if person else "unknown", mention_entity_id(person) if person else None,
+                        (person.canonical or person.text) if person else None, None, None)
+
+
 _DASH = re.compile(r"[\"”»']*\s*([―—–]+)\s*")
 
 
@@ -523,6 +534,10 @@ def _field_quotes(fld: _Field) -> list[Quote]:
             continue
         if _is_name(text, s, e):
             continue
+        label = _SPEAKER_LABEL.match(text, s, e)
+        if label:  # transcript: “PENCE: Well, …”
+            marked.append((label.end(), e, "direct", _labelled(fld, label.start(1), label.end(1))))
+            continue
         kind = "direct" if _is_direct(text, s, e) else "partial"
         cues = [_window_cue(doc, fld, s, e)] if kind == "direct" else [*_governing_cues(span), _window_cue(doc, fld, s, e)]
         marked.append((s, e, kind, [c for c in cues if c is not None]))
@@ -541,6 +556,9 @@ def _field_quotes(fld: _Field) -> list[Quote]:
     last: _Attribution | None = None
     last_end = -1
     for s, e, kind, cues in marked:
+        if isinstance(cues, _Attribution):
+            rows.append((s, e, kind, cues))
+            continue
         attr = next((a for a in (_attribution(c, fld, [(s, e)], marked=True) for c in cues) if a is not None), None)
         holder = next((a for cs, ce, a in reported if cs <= s and e <= ce), None)
         if kind == "partial" and holder is not None:

@@ -88,9 +88,10 @@ PRONOUNS = {"he": "person", "she": "person", "it": "org", "they": None, "we": No
 RELATIVES = {"who", "that", "which", "whom"}
 PERSON_LABELS, GROUP_LABELS = {"PERSON"}, {"ORG", "GPE", "NORP", "LOC", "FAC"}
 _SPEAKER_LEFT = {"det", "amod", "compound", "poss", "nmod", "nummod", "quantmod", "advmod", "case", "predet", "npadvmod"}
-_SPEAKER_RIGHT = {"prep", "amod", "compound", "appos_"}  # appos_ never matches: appositions stay out of the span
+_SPEAKER_RIGHT = {"prep", "amod", "compound"}  # adjacent only; appositions and relative clauses stay out
 _OBJECT_DEPS = {"dobj", "prep", "oprd", "xcomp", "dative", "ccomp"}
-_INDEFINITE = {"a", "an", "some", "several", "many", "two", "three", "few", "one", "other", "most", "numerous", "various", "no"}
+_INDEFINITE = {"a", "an", "some", "several", "many", "two", "three", "few", "one", "other", "most", "numerous", "various",
+               "no"}
 
 
 _MARK = re.compile("''|[\"“”„«»]")  # '' : the doubled apostrophe some wires (NYT) write for a double mark
@@ -254,8 +255,8 @@ def _phrase(head, fld: _Field, avoid: list[tuple[int, int]]) -> tuple[int, int]:
         if c.dep_ in _SPEAKER_LEFT:
             lo = min(lo, c.left_edge.i)
     for c in head.rights:
-        if c.dep_ in _SPEAKER_RIGHT and c.i == hi + 1 or (c.dep_ == "prep" and c.i == hi + 1):
-            hi = max(hi, c.right_edge.i)
+        if c.dep_ in _SPEAKER_RIGHT and c.i == hi + 1:
+            hi = c.right_edge.i
     while lo < head.i and (doc[lo].is_punct or doc[lo].dep_ == "cc"):
         lo += 1
     while hi > head.i and doc[hi].is_punct:
@@ -273,8 +274,6 @@ def _adjacent_head(cue, fld: _Field, avoid: list[tuple[int, int]]):
     """When the parse gives the cue no usable subject (often one inside the quote), the noun phrase standing
     right before (`,” Rep. Jane Doe (D-Md.) said`) or right after it (`,” said Jane Doe`), outside quotes."""
     doc = cue.doc
-    def usable(t):
-        return t.pos_ in ("PROPN", "NOUN", "PRON") and not fld.in_quote(t.idx) and not any(s <= t.idx < e for s, e in avoid)
     left = []
     for t in reversed(doc[max(0, cue.i - 12) : cue.i]):
         if t.text in MARKS or t.text in _SENTENCE_END and t.i < cue.i - 1 or fld.in_quote(t.idx):
@@ -285,10 +284,10 @@ def _adjacent_head(cue, fld: _Field, avoid: list[tuple[int, int]]):
         if t.is_punct:
             break
         right.append(t)
-    pick = next((t for t in left if usable(t)), None) or next((t for t in right if usable(t) and t.pos_ != "PRON"), None)
-    if pick is None or not _usable(pick, cue, fld, avoid):
-        return None
-    while pick is not None and pick.dep_ in ("compound", "appos", "flat", "amod", "nmod") and pick.head is not pick and not fld.in_quote(pick.head.idx) and abs(pick.head.i - cue.i) <= 12 and pick.head is not cue:
+    pick = next((t for t in left if _usable(t, cue, fld, avoid)), None)
+    pick = pick or next((t for t in right if t.pos_ != "PRON" and _usable(t, cue, fld, avoid)), None)
+    while (pick is not None and pick.dep_ in ("compound", "appos", "flat", "amod", "nmod") and pick.head not in (pick, cue)
+           and not fld.in_quote(pick.head.idx) and abs(pick.head.i - cue.i) <= 12):
         pick = pick.head
     return pick
 
@@ -296,7 +295,9 @@ def _adjacent_head(cue, fld: _Field, avoid: list[tuple[int, int]]):
 def _usable(head, cue, fld: _Field, avoid: list[tuple[int, int]]) -> bool:
     """A speaker head the parse may offer but that cannot be one: inside a quote or the content, across a
     paragraph break from its cue (a dateline or time stamp glued on), a date, or a heading in capitals."""
-    if fld.in_quote(head.idx) or any(s <= head.idx < e for s, e in avoid) or head.pos_ not in ("NOUN", "PROPN", "PRON") or head.text in ("'s", "’s"):
+    if head.pos_ not in ("NOUN", "PROPN", "PRON") or head.text in ("'s", "’s"):
+        return False
+    if fld.in_quote(head.idx) or any(s <= head.idx < e for s, e in avoid):
         return False
     lo, hi = sorted((head.idx, cue.idx))
     if "\n" in fld.text[lo:hi]:
@@ -323,25 +324,33 @@ def _attribution(cue, fld: _Field, avoid: list[tuple[int, int]], marked: bool = 
     else:
         cue_span, lemma = (cue.idx, cue.idx + len(cue)), cue.lemma_.lower()
     start, end = _phrase(head, fld, avoid)
-    kind, ent = _speaker_kind(head, start, end, fld)
-    return _Attribution((start, end), kind, mention_entity_id(ent) if ent else None, (ent.canonical or ent.text) if ent else None, cue_span, lemma)
+    return _resolved((start, end), *_speaker_kind(head, start, fld), cue_span, lemma)
 
 
-def _speaker_kind(head, start: int, end: int, fld: _Field):
+def _resolved(span, kind: str, ent, cue_span, cue_lemma) -> _Attribution:
+    """An attribution whose speaker is `ent` (a mention, or None when unresolved)."""
+    return _Attribution(span, kind, mention_entity_id(ent) if ent else None, (ent.canonical or ent.text) if ent else None, cue_span, cue_lemma)
+
+
+def _named_kind(m) -> str:
+    return "person" if m.label in PERSON_LABELS else "organization"
+
+
+def _speaker_kind(head, start: int, fld: _Field):
     """(speaker_kind, resolved mention or None). Named: person / organization. Pronouns and definite descriptions
     (`he`, `the minister`): `pronoun`, resolved to the nearest preceding named person (for a description, the
     nearest whose role fits). Unnamed sources (`a senior official`, `U.S. officials`): `anonymous`."""
     m = fld.mention_at(head.idx, head.idx + len(head))
     if m is not None:
-        return ("person" if m.label in PERSON_LABELS else "organization"), m
+        return _named_kind(m), m
     for c in head.children:  # "The Shadow Secretary of State, Theresa May, said": the apposition names the speaker
         named = fld.mention_at(c.idx, c.idx + len(c)) if c.dep_ == "appos" else None
         if named is not None:
-            return ("person" if named.label in PERSON_LABELS else "organization"), named
+            return _named_kind(named), named
     low = head.lower_
     if low in RELATIVES and head.head.dep_ == "relcl":  # "Smith, who said ...": the noun the clause modifies
         noun = head.head.head
-        kind, ent = _speaker_kind(noun, noun.idx, noun.idx + len(noun), fld) if noun is not head else ("unknown", None)
+        kind, ent = _speaker_kind(noun, noun.idx, fld) if noun is not head else ("unknown", None)
         return ("pronoun" if kind in ("person", "organization") else kind), ent
     if head.pos_ == "PRON" and low in PRONOUNS:
         want = PRONOUNS[low]
@@ -370,8 +379,7 @@ def _labelled(fld: _Field, start: int, end: int) -> _Attribution:
     """A transcript's speaker label (`PENCE:`), linked to the person whose name ends with it."""
     label = fld.text[start:end].casefold()
     person = next((m for m in reversed(fld.mentions) if m.label in PERSON_LABELS and (m.canonical or m.text).casefold().split()[-1] == label), None)
-    return _Attribution((start, end), "person" if person else "unknown", mention_entity_id(person) if person else None,
-                        (person.canonical or person.text) if person else None, None, None)
+    return _resolved((start, end), "person" if person else "unknown", person, None, None)
 
 
 _DASH = re.compile(r"[\"”»']*\s*([―—–]+)\s*")
@@ -385,8 +393,7 @@ def _dash_speaker(fld: _Field, e: int) -> _Attribution | None:
     name = next((x for x in fld.mentions if x.start == m.end() and x.label in PERSON_LABELS | GROUP_LABELS), None)
     if name is None:
         return None
-    kind = "person" if name.label in PERSON_LABELS else "organization"
-    return _Attribution((name.start, name.end), kind, mention_entity_id(name), name.canonical or name.text, m.span(1), m.group(1))
+    return _resolved((name.start, name.end), _named_kind(name), name, m.span(1), m.group(1))
 
 
 def _lead_in(doc, fld: _Field, s: int, e: int) -> _Attribution | None:

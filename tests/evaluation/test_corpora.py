@@ -67,6 +67,9 @@ def test_polnear_dev():
     spans = [s for d in docs for s in d.spans]
     assert len(spans) > 2000
     assert any(s.extra["direct"] for s in spans) and not all(s.extra["direct"] for s in spans)
+    # NYT writes a double quote mark as two apostrophes: such Content is a direct quote too
+    nyt = [s for d in docs if d.doc_id.startswith("nyt_") for s in d.spans if "''" in s.extra["orig_text"]]
+    assert nyt and all(s.extra["direct"] for s in nyt)
     for d in docs:
         for s in d.spans:
             for part in ("source", "cue"):

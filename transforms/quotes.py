@@ -397,13 +397,19 @@ def _dash_speaker(fld: _Field, e: int) -> _Attribution | None:
 
 
 def _lead_in(doc, fld: _Field, s: int, e: int) -> _Attribution | None:
-    """`Sanders blamed the press. “…”`: a quote with no cue of its own right after a sentence of the same
-    paragraph whose subject is a named person or organisation is theirs (the verb is the cue)."""
+    """A quote with no cue of its own, right after a sentence of the same paragraph (`Sanders blamed the press.
+    “…”`) or after a colon (`Obama has a new message: “…”`, `Sanders made this comment:` / quote paragraph), is
+    the named subject's of that sentence (its verb is the cue)."""
     span = doc.char_span(s, e, alignment_mode="expand")
-    prev = doc[span.start - 2] if span is not None and span.start >= 2 else None
-    if prev is None or prev.text not in _SENTENCE_END or "\n" in fld.text[prev.idx : s]:
+    if span is None or span.start < 2:
         return None
-    root = prev.sent.root if prev.sent.root.i < prev.i else prev.head
+    prev = doc[span.start - 2]
+    while prev.i > 0 and prev.is_space:
+        prev = doc[prev.i - 1]
+    gap = fld.text[prev.idx : s]
+    if not (prev.text == ":" or (prev.text in _SENTENCE_END and "\n" not in gap)) or gap.count("\n") > 2:
+        return None
+    root = prev.sent.root
     subj = next((c for c in root.children if c.dep_ == "nsubj"), None)
     if subj is None or not _usable(subj, root, fld, [(s, e)]) or fld.mention_at(subj.idx, subj.idx + len(subj)) is None:
         return None
@@ -457,8 +463,8 @@ def _window_cue(doc, fld: _Field, s: int, e: int):
     if before_cue is None and stop is not None and all(t.is_punct for t in before):
         # "... Schiff said. “The other factor ...”": a short attribution closing the sentence before the quote
         before_cue = next((t for t in reversed(doc[max(0, stop.i - 4) : stop.i]) if _is_cue(t) and not any(c.dep_ in ("dobj", "ccomp", "neg") for c in t.children)), None)
-    continues = text[:e].rstrip()[-1:] in (",", "?", "!", "—", "–", "-")
-    if after_cue is not None and not continues and any(c.dep_ == "ccomp" for c in after_cue.children):
+    continues = text[:e].rstrip(" '’\"”")[-1:] in (",", "?", "!", "—", "–", "-")
+    if after_cue is not None and not continues and any(c.dep_ == "ccomp" and c.i > after_cue.i for c in after_cue.children):
         after_cue = None  # `“… end.” She said new mothers …`: the next sentence reports something else
     if after_cue is not None and continues and after_cue.i - span.end <= 8:
         return after_cue  # “…,” she said — even after a colon-led lead-in

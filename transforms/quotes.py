@@ -446,7 +446,7 @@ def _window_cue(doc, fld: _Field, s: int, e: int):
     for tok in doc[span.end :]:
         if tok.idx >= para_end or (tok.idx > e + 1 and tok.text in MARKS and _orientation(text, tok.idx, 1, False) == "open"):
             break
-        if tok.text in _SENTENCE_END or len(after) > 20:
+        if tok.text in _SENTENCE_END or len(after) > 40:
             break
         after.append(tok)
     before = []

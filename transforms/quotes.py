@@ -224,23 +224,26 @@ class _Field:
         return None
 
 
-def _speaker_head(cue) -> object | None:
+def _speaker_head(cue, marked: bool = False) -> object | None:
     """The token heading the speaker phrase of a cue token (the subject of the cue verb, the object of
-    `according to`, the subject of the verb a participle or conjunct hangs from, the noun a relative clause
-    modifies)."""
+    `according to`, the subject of the verb a participle or conjunct hangs from (also through a preposition:
+    `before asking`), the noun a relative clause or a participle modifies: `footage of Clinton asking`)."""
     if cue.lower_ == "according":
         to = next((c for c in cue.children if c.lower_ == "to"), None)
         if to is None and cue.i + 1 < len(cue.doc) and cue.doc[cue.i + 1].lower_ == "to":
             to = cue.doc[cue.i + 1]
         return next((c for c in to.children if c.dep_ == "pobj"), None) if to is not None else None
     verb = cue
-    for _ in range(3):
+    for _ in range(4):
         subj = next((c for c in verb.children if c.dep_ == "nsubj"), None)
         if subj is not None:
             return subj
-        if verb.dep_ == "relcl":
+        # a participle modifying a noun only for quotes in marks: `documents demanding that ...` report nothing
+        if verb.dep_ == "relcl" or (marked and verb.dep_ == "acl"):
             return verb.head
-        if verb.dep_ not in ("advcl", "conj", "xcomp") or verb.head is verb:
+        if verb.dep_ == "pcomp" and verb.head.dep_ == "prep":
+            verb = verb.head
+        if verb.dep_ not in ("advcl", "conj", "xcomp", "prep") or verb.head is verb:
             return None
         verb = verb.head
     return None
@@ -311,7 +314,7 @@ def _usable(head, cue, fld: _Field, avoid: list[tuple[int, int]]) -> bool:
 def _attribution(cue, fld: _Field, avoid: list[tuple[int, int]], marked: bool = False) -> _Attribution | None:
     """Speaker and cue of a cue token; `marked`: for a quote in marks, whose cue is certain, a speaker standing
     next to the cue is taken when the parse gives none."""
-    head = _speaker_head(cue)
+    head = _speaker_head(cue, marked)
     if head is not None and not _usable(head, cue, fld, avoid):
         head = None
     if head is None and marked and cue.lower_ != "according":

@@ -10,7 +10,7 @@ from expectations.offsets import is_slice
 
 TABLE = "quotes"
 RECORD_KEY = "article_id"
-DERIVED = ["offsets_exact", "speaker_offsets_exact"]
+DERIVED = ["offsets_exact", "speaker_offsets_exact", "overlaps_another"]
 QUOTE_TYPES = ["direct", "partial", "indirect"]
 SPEAKER_KINDS = ["person", "organization", "anonymous", "pronoun", "unknown"]
 
@@ -23,6 +23,7 @@ def expectations() -> list:
         e.ExpectColumnValuesToBeUnique(column="quote_id"),
         e.ExpectColumnValuesToBeInSet(column="offsets_exact", value_set=[True]),
         e.ExpectColumnValuesToBeInSet(column="speaker_offsets_exact", value_set=[True]),
+        e.ExpectColumnValuesToBeInSet(column="overlaps_another", value_set=[False]),
         e.ExpectColumnValuesToBeInSet(column="field", value_set=["title", "caption", "body"]),
         e.ExpectColumnValuesToBeInSet(column="quote_type", value_set=QUOTE_TYPES),
         e.ExpectColumnValuesToBeInSet(column="speaker_kind", value_set=SPEAKER_KINDS),
@@ -45,4 +46,23 @@ def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
         True if pd.isna(t) and pd.isna(s) else (not pd.isna(s) and not pd.isna(e) and (texts.get((aid, f)) or "")[int(s):int(e)] == t)
         for aid, f, s, e, t in zip(frame["article_id"], frame["field"], frame["speaker_start_char"], frame["speaker_end_char"], frame["speaker_text"])
     ]
+    frame["overlaps_another"] = _overlaps(frame)
     return frame
+
+
+def _overlaps(frame: pd.DataFrame) -> list[bool]:
+    """True for a quote that shares characters with another quote of the same article field (both are marked)."""
+    flags = [False] * len(frame)
+    groups: dict = {}
+    for pos, key in enumerate(zip(frame["article_id"], frame["field"])):
+        groups.setdefault(key, []).append(pos)
+    starts, ends = list(frame["start_char"]), list(frame["end_char"])
+    for rows in groups.values():
+        rows.sort(key=lambda p: (starts[p], ends[p]))
+        reach = None  # the earlier row reaching furthest right
+        for p in rows:
+            if reach is not None and starts[p] < ends[reach]:
+                flags[p] = flags[reach] = True
+            if reach is None or ends[p] > ends[reach]:
+                reach = p
+    return flags

@@ -132,6 +132,9 @@ def valid_rows() -> dict[str, list[dict]]:
     }
 
 
+q_s0, q_e0 = span(BODY_A, "The rise is unfair")
+
+
 def valid_params() -> dict:
     return {
         "run_latest": RUN_LATEST,
@@ -289,6 +292,8 @@ PLANTED: dict[tuple[str, str, str | None], list[Mutation]] = {
     ("quotes", IN_SET, "article_id"): [put(0, article_id="f" * 20)],
     ("quotes", BETWEEN, "start_char"): [put(1, start_char=-1)],
     ("quotes", A_GT_B, "end_char"): [put(0, end_char=BODY_A.index("The rise is unfair"))],
+    # two quotes sharing characters of one field (the second starts inside the first)
+    ("quotes", IN_SET, "overlaps_another"): [put(1, field="body", start_char=q_s0 + 4, end_char=q_e0 + 2, text=BODY_A[q_s0 + 4 : q_e0 + 2])],
     # events
     ("events", UNIQUE, "event_id"): [same_as_row0("event_id")],
     ("events", IN_SET, "offsets_exact"): [shift(0, "start_char", 1), shift(0, "trigger_end_char", 1), put(1, trigger="raise")],

@@ -413,7 +413,7 @@ def load_polnear(corpora_dir: Path, split: str = "dev") -> list[GoldDoc]:
                     continue
                 _, frags, orig = tspans[content_ref]
                 source, cue = mapped_span(rel.get("Source")), mapped_span(rel.get("Cue"))
-                direct = any(ch in _QUOTE_MARKS for ch in orig)
+                direct = any(ch in _QUOTE_MARKS for ch in orig) or "''" in orig  # NYT writes a double mark as two apostrophes
                 spans.append(
                     Span(content[0], content[1], "Content", None, content[2],
                          {"source": source, "cue": cue, "direct": direct,

@@ -73,9 +73,12 @@ def write_corpus(raw: Path, seed: int = 7) -> tuple[set[str], dict[str, set]]:
     }
     for name, data in hostile.items():
         (raw / name).write_bytes(data)
-    record_level = {"future.jsonl", "impossible.jsonl", "title_only.txt", "lone_surrogate.json"}
+    record_level = {"future.jsonl", "impossible.jsonl", "title_only.txt"}
+    # Repaired, not rejected: bytes that are not UTF-8 are read as Western (cp1252) text, and a lone surrogate
+    # escape in JSON is replaced (the text is otherwise good).
+    repaired = {"invalid_utf8.jsonl", "lone_surrogate.json"}
     for name in hostile:
-        if name != "invalid_utf8.jsonl":  # bytes that are not UTF-8 are read as Western (cp1252) text, by design
+        if name not in repaired:
             bad[name] = {0} if name in record_level else {None}
     return good, bad
 
@@ -103,6 +106,8 @@ def test_hostile_inputs_cost_no_good_record(run_flow, tmp_path):
             assert got == records, (path, got, records)
     odd = con.execute(f"SELECT source_record, outcome FROM read_parquet('{out}/lineage/**/*.parquet') WHERE source_path = 'invalid_utf8.jsonl' ORDER BY 1").fetchall()
     assert odd == [(0, "article"), (1, "duplicate")]
+    (body,) = con.execute(f"SELECT body FROM read_parquet('{out}/articles/**/*.parquet', hive_partitioning = true) WHERE title = 'Surrogate'").fetchone()
+    assert "lone half of a pair" in body and not any(0xD800 <= ord(c) <= 0xDFFF for c in body)
     lineage = dict(con.execute(f"SELECT outcome, count(*) FROM read_parquet('{out}/lineage/**/*.parquet') GROUP BY ALL").fetchall())
     assert lineage.get("article", 0) == summary.articles_written and lineage.get("quarantined", 0) == summary.quarantined
     assert summary.records_seen == summary.articles_written + summary.duplicates_merged + summary.quarantined

@@ -147,7 +147,7 @@ def bench(
 
 @app.command("eval")
 def eval_(
-    task: str = typer.Argument("all", help="ner, dates, quotes, events, articles or all."),
+    task: str = typer.Argument("all", help="ner, dates, quotes, events, entities, articles or all."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
     corpora: Optional[Path] = typer.Option(None, "--corpora", help="Corpora folder [default: ../shared/corpora]."),
 ) -> None:

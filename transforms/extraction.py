@@ -29,7 +29,7 @@ class ArticleExtraction:
 
 def parse_fields(nlp, articles: list[ArticleText], batch_size: int = 64) -> list[dict]:
     """Docs by field for each article, each field parsed once (lines in capitals re-cased for the model)."""
-    texts = [(case_for_ner(getattr(a, f)), (i, f)) for i, a in enumerate(articles) for f in FIELDS if getattr(a, f)]
+    texts = [(case_for_ner(getattr(a, f), a.body if f == "title" else None), (i, f)) for i, a in enumerate(articles) for f in FIELDS if getattr(a, f)]
     docs: list[dict] = [{} for _ in articles]
     for doc, (i, f) in nlp.pipe(texts, as_tuples=True, batch_size=batch_size):
         docs[i][f] = doc

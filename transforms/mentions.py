@@ -65,7 +65,7 @@ _PLACE_BEFORE = re.compile(
 # A dateline: the name opens a line and is followed by a country or region and a dash, or by an agency in brackets.
 _DATELINE_AFTER = re.compile(r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?\s*(?:\([A-Za-z .]+\)\s*)?[—–-]\s")
 _COORDINATED = re.compile(r",\s+(?:and\s+)?|\s+(?:and|&)\s+")
-_SPEECH_AFTER = re.compile(r"\s+(?:said|says|told|added|asked|explained|wrote|warned)\b")
+_SPEECH_AFTER = re.compile(r"\s+(?:also\s+|then\s+|later\s+|\w+ly\s+)?(?:said|says|told|added|asked|explained|wrote|warned)\b")
 
 
 @dataclass(frozen=True)
@@ -592,24 +592,28 @@ def _resolve(mentions: list[Mention], docs: dict[str, str]) -> list[Mention]:
 
 def _surnames_as_people(mentions: list[Mention], docs: dict[str, str], full_names: list[str]) -> list[Mention]:
     """A lone word the model tagged as a place or group that is the surname of one person named in the article
-    ("...," Costa said, after "Miguel Costa") is that person; an ORG only when a speech verb follows it."""
+    ("...," Costa said, after "Miguel Costa") is that person, in every mention outside a place context; a word
+    tagged ORG only when a speech verb follows it once."""
     by_surname: dict[str, set[str]] = {}
     for name in full_names:
         by_surname.setdefault(surname(name), set()).add(name)
     if not by_surname:
         return mentions
     gaz = gazetteer()
-    out = []
+    people: dict[str, str] = {}
     for m in mentions:
         names = by_surname.get(m.text)
-        if names and len(names) == 1 and m.label in ("GPE", "LOC", "NORP", "FAC", "ORG") and " " not in m.text:
-            text = docs[m.field]
+        if names and len(names) == 1 and m.label in ("GPE", "LOC", "NORP", "FAC", "ORG", "PERSON") and " " not in m.text and m.text not in people:
             place = gaz.place(m.text)
-            if (m.label != "ORG" or _SPEECH_AFTER.match(text, m.end)) and not place_context(text, m.start, m.end) and \
+            text = docs[m.field]
+            if (m.label not in ("ORG", "PERSON") or _SPEECH_AFTER.match(text, m.end)) and not place_context(text, m.start, m.end) and \
                     not (place is not None and place.kind == "country"):
-                m = replace(m, label="PERSON", canonical=next(iter(names)), country_code=None)
-        out.append(m)
-    return out
+                people[m.text] = next(iter(names))
+    if not people:
+        return mentions
+    return [replace(m, label="PERSON", canonical=people[m.text], country_code=None)
+            if m.text in people and m.label in ("GPE", "LOC", "NORP", "FAC", "ORG") and not place_context(docs[m.field], m.start, m.end) else m
+            for m in mentions]
 
 
 def _short_forms_as_orgs(mentions: list[Mention]) -> list[Mention]:

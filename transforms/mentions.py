@@ -174,7 +174,13 @@ def _entities(doc, doc_text: str) -> list[Mention]:
             start_tok, role = _split_title(doc, start_tok, end_tok)
             if start_tok >= end_tok:
                 continue
-        text = doc[start_tok:end_tok].text
+        s_char, e_char = doc[start_tok].idx, doc[end_tok - 1].idx + len(doc[end_tok - 1].text)
+        text = doc_text[s_char:e_char]
+        if text.count("(") > text.count(")"):  # "World Health Organization (WHO", "National Party(BNP"
+            text = text[: text.index("(")].rstrip()
+            e_char = s_char + len(text)
+            if not text:
+                continue
         if label in ("ORG", "PERSON", "FAC", "NORP", "GPE", "LOC") and _is_role_phrase(doc, start_tok, end_tok):
             continue  # "National Security Advisor", "State" of "Secretary of State"
         if label == "PERSON" and _CREDIT.search(text):
@@ -199,7 +205,7 @@ def _entities(doc, doc_text: str) -> list[Mention]:
             role = _apposition_role(doc, start_tok, end_tok) or _role_before(doc, start_tok)
             label = "PERSON" if role else label
         out.append(
-            Mention("", 0, doc[start_tok].idx, doc[end_tok - 1].idx + len(doc[end_tok - 1].text), text, label, canonical, role, country)
+            Mention("", 0, s_char, e_char, text, label, canonical, role, country)
         )
     out = _absorb_suffixes(doc_text, _split_coordinated(doc_text, out))
     out = _expansions(doc_text, out)
@@ -379,7 +385,9 @@ def _expansions(text: str, found: list[Mention]) -> list[Mention]:
             end -= 1
         inside = [x for x in out if x.start >= start and x.end <= end]
         if any(x.label == "ORG" for x in inside) or not inside:
-            out = [x for x in out if not (x.start >= start and x.end <= end)]
+            # Spans inside the expansion, and ORG spans reaching into it from before ("the US Securities Exchange
+            # Commission" before "(SEC)"), give way to it.
+            out = [x for x in out if not (x.start >= start and x.end <= end) and not (x.label == "ORG" and x.start < start < x.end <= end)]
             out.append(Mention("", 0, start, end, text[start:end], "ORG"))
     return sorted(out, key=lambda x: x.start)
 
@@ -390,10 +398,6 @@ def _trim(doc, start: int, end: int, label: str):
         start += 1
     while end > start and (doc[end - 1].text in ("'s", "’s", "'", "’") or doc[end - 1].is_punct and doc[end - 1].text not in (".",)):
         end -= 1
-    # "World Health Organization (WHO": a bracket the span opens but does not close ends it.
-    opened = [i for i in range(start, end) if doc[i].text == "("]
-    if opened and not any(doc[i].text == ")" for i in range(opened[-1], end)):
-        end = opened[0]
     if start >= end:
         return None
     return start, end, label
@@ -403,7 +407,7 @@ def _split_title(doc, start: int, end: int) -> tuple[int, str | None]:
     """Move role words at the front of a PERSON span ("President Biden") out of the name."""
     i = start
     while i < end - 1 and (doc[i].lower_ in ROLE_HEADS or doc[i].lower_ in ROLE_MODIFIERS - {"of", "for", "and", "the"}
-                           or doc[i].lower_ in HONORIFICS or (doc[i].is_title and doc[i].lower_.rstrip(".") in PERSON_TITLES)):
+                           or doc[i].lower_ in HONORIFICS or (i < end - 2 and doc[i].is_title and doc[i].lower_.rstrip(".") in PERSON_TITLES)):
         i += 1
     if i == start:
         return start, None

@@ -19,9 +19,7 @@ import pyarrow as pa
 
 from newsflow.schema import MENTIONS
 from transforms.gazetteer import gazetteer
-from cleanco import basename
-
-from transforms.names import PERSON_TITLES, STOP_INITIALS, expands, is_acronym, org_core, surname
+from transforms.names import PERSON_TITLES, basename, STOP_INITIALS, expands, is_acronym, org_core, surname
 from transforms.timex import date_mentions
 
 FIELDS = ("title", "caption", "body")
@@ -65,6 +63,7 @@ _PLACE_BEFORE = re.compile(
 # A dateline: the name opens a line and is followed by a country or region and a dash, or by an agency in brackets.
 _DATELINE_AFTER = re.compile(r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?\s*(?:\([A-Za-z .]+\)\s*)?[—–-]\s")
 _COORDINATED = re.compile(r",\s+(?:and\s+)?|\s+(?:and|&)\s+")
+_COORDINATED_BEFORE = re.compile(r"(\b[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)\s+(?:and|or)\s+$")
 _SPEECH_AFTER = re.compile(r"\s+(?:also\s+|then\s+|later\s+|\w+ly\s+)?(?:said|says|told|added|asked|explained|wrote|warned)\b")
 
 
@@ -270,7 +269,7 @@ def place_context(text: str, start: int, end: int) -> bool:
     if line_start and _DATELINE_AFTER.match(text, end):
         return True
     # The second of two coordinated names whose first is a place in context: "between Faro and Tangier".
-    m = re.search(r"(\b[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)\s+(?:and|or)\s+$", before)
+    m = _COORDINATED_BEFORE.search(before)
     return bool(m) and _PLACE_BEFORE.search(before[: m.start(1)]) is not None and gazetteer().place(m.group(1)) is not None
 
 
@@ -533,9 +532,9 @@ def _consistent_labels(mentions: list[Mention], texts: dict[str, str]) -> list[M
     gaz = gazetteer()
     places: dict[str, object] = {}
     for m in mentions:
-        if m.label in ("PERSON", "ORG", "GPE", "LOC") and m.text not in places and m.text[:1].isupper() and place_context(texts[m.field], m.start, m.end):
+        if m.label in ("PERSON", "ORG", "GPE", "LOC") and m.text not in places and m.text[:1].isupper():
             place = gaz.place(m.text)
-            if place is not None:
+            if place is not None and place_context(texts[m.field], m.start, m.end):
                 places[m.text] = place
     votes: dict[str, dict[str, int]] = {}
     for m in mentions:

@@ -8,7 +8,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from cleanco import basename
+from cleanco import basename as _cleanco_basename
 from nameparser import HumanName
 from nameparser.config import CONSTANTS
 
@@ -17,6 +17,12 @@ STOP_INITIALS = {"for", "and", "of", "in", "the", "on", "to", "de", "du", "la", 
 _ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,8}$|^[A-Z][A-Z&]{1,7}$")
 # Person titles nameparser knows (Dr, Sheikh, Governor, Bishop, ...), lower case, without dots.
 PERSON_TITLES = frozenset(t.replace(".", "") for t in CONSTANTS.titles)
+
+
+@lru_cache(maxsize=8192)
+def basename(name: str) -> str:
+    """cleanco's name without legal suffix ("Siemens AG" -> "Siemens"), cached: news repeats its names."""
+    return _cleanco_basename(name)
 
 
 def lexicon(name: str) -> list[str]:
@@ -58,6 +64,7 @@ def is_acronym(text: str) -> bool:
     return bool(_ACRONYM.match(text))
 
 
+@lru_cache(maxsize=8192)
 def initials(name: str) -> str:
     """Capital initials of a name's words, small words skipped: "Federal Aviation Administration" -> "FAA"."""
     words = [w for w in re.split(r"[\s-]+", basename(name) or name) if w and w.lower() not in STOP_INITIALS]

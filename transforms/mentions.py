@@ -3,8 +3,11 @@
 The small English model is systematically wrong in news in a few ways, corrected here by rules and gazetteers:
 places tagged as organisations or people (`Crimea`), job titles tagged as organisations (`National Security
 Advisor`, `State` in `Secretary of State`), leading articles and possessives inside spans, titles inside person
-spans. Names are then resolved inside the article (`Biden` -> `Joe Biden`, `U.S.` -> `United States`, an acronym
--> its expansion) and given a stable `entity_id`. Dates come from `transforms.timex`.
+spans, gazetteer places the model calls people or organisations in a place context ("in Faro", datelines),
+coordinated names in one span, brackets left open inside a span. No two mentions of a field overlap, and a name has
+one label in an article. Names are then resolved inside the article (`Biden` -> `Joe Biden`, `U.S.` -> `United
+States`, `Acme` -> `Acme Holdings PLC`, an acronym -> its expansion, with or without brackets; name forms in
+`transforms.names`) and given a stable `entity_id`. Dates come from `transforms.timex`.
 """
 
 from __future__ import annotations

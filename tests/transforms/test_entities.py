@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from expectations.gate import Gate
 from expectations.mentions import no_overlap
@@ -140,13 +142,10 @@ def test_no_overlaps_keeps_dates_then_the_longest_names():
 
 
 def test_no_overlaps_property_on_random_spans():
-    hypothesis = pytest.importorskip("hypothesis")
-    st = hypothesis.strategies
-
     spans = st.lists(st.tuples(st.sampled_from(["title", "body"]), st.integers(0, 60), st.integers(1, 15), st.sampled_from(["ORG", "PERSON", "DATE", "GPE"])), max_size=30)
 
-    @hypothesis.given(spans)
-    @hypothesis.settings(max_examples=200, deadline=None)
+    @given(spans)
+    @settings(max_examples=200, deadline=None)
     def check(raw):
         ms = [Mention(f, 0, s, s + n, "x" * n, label) for f, s, n, label in raw]
         kept = _no_overlaps(ms)

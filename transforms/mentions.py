@@ -690,6 +690,7 @@ def mentions_for_articles(nlp, articles: list[ArticleText], batch_size: int = 64
 
 _CAPS_LINE = re.compile(r"^[^a-z\n]*[A-Z]{2}[^a-z\n]*$", re.M)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_INFLECTED = re.compile(r"[a-z](?:s|ed|ing)$")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:\"“”]\s+|\n)$")
 
 
@@ -710,7 +711,8 @@ def case_for_ner(text: str, context: str | None = None) -> str:
 def _prose_case(line: str, context: str) -> str:
     """A Title Case headline with its common words lower-cased: a word goes lower case when the body writes it
     lower case more often than capitalised mid-sentence (the word itself, else any word with its first five
-    letters: "Rejects" / "rejected"); function words the body does not use go lower case too."""
+    letters: "Rejects" / "rejected"); function words and inflected words ("Goes", "Approved") the body does not use
+    go lower case too: a name in a headline is almost always named again in the body."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
     words = list(_WORD.finditer(line))
@@ -734,7 +736,8 @@ def _prose_case(line: str, context: str) -> str:
         if not word[0].isupper() or word.isupper():
             continue
         lower, capital = seen.get(word.lower()) or seen.get(word.lower()[:5] + "*") or (0, 0)
-        if lower > capital or (lower == capital == 0 and word.lower() in STOP_WORDS):
+        unseen = lower == capital == 0
+        if lower > capital or (unseen and (word.lower() in STOP_WORDS or _INFLECTED.search(word))):
             low = word[0].lower()
             if len(low) == 1:
                 chars[w.start()] = low

@@ -48,16 +48,23 @@ def generic_leads() -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def org_core(name: str) -> str:
     """ "Acme Holdings PLC" -> "Acme", "Ford Motor Company" -> "Ford", "Apple Inc." -> "Apple": the name without its
-    legal suffix (cleanco) and closing descriptive words (lexicon). A core that would be one generic word
-    ("General Motors", "British Airways") keeps the next word."""
+    legal suffix (cleanco) and closing descriptive words (lexicon). A core that would be one generic word or a
+    country ("General Motors", "British Airways", "China Airlines") keeps the next word."""
     name = re.sub(r"^[Tt]he\s+", "", name.strip())
     core = basename(name) or name
     words = core.split()
     while len(words) > 1 and words[-1] in org_words():
-        if len(words) == 2 and words[0].lower() in generic_leads():
+        if len(words) == 2 and (words[0].lower() in generic_leads() or _is_country(words[0])):
             break
         words.pop()
     return " ".join(words) if words else name
+
+
+def _is_country(word: str) -> bool:
+    from transforms.gazetteer import gazetteer
+
+    place = gazetteer().place(word)
+    return place is not None and place.kind in ("country", "region", "state")
 
 
 def is_acronym(text: str) -> bool:

@@ -56,6 +56,12 @@ def test_legal_suffix_and_short_name_are_one_organisation(nlp):
     assert {m.label for m in mentions if m.text == "Acme"} == {"ORG"}  # one label for the name in the article
 
 
+def test_a_country_named_like_an_airline_stays_a_country(nlp):
+    mentions = run(nlp, "China Airlines added flights on Monday. China said the routes would reopen in May.")
+    assert {(m.label, m.country_code) for m in mentions if m.text == "China"} == {("GPE", "CN")}
+    assert ids(mentions, "China") != ids(mentions, "China Airlines")
+
+
 def test_leading_word_short_form_of_an_organisation(nlp):
     body = ("Harbourline Ferries cancelled twelve sailings on Friday because of high winds. "
             "A spokesman for Harbourline said the boats would resume on Saturday.")
@@ -263,6 +269,7 @@ def test_name_forms():
     assert org_core("Acme Holdings PLC") == "Acme" and org_core("Ford Motor Company") == "Ford"
     assert org_core("General Motors Corporation") == "General Motors"  # never a lone generic word
     assert org_core("Siemens AG") == "Siemens" and org_core("the Chrysler Group") == "Chrysler"
+    assert org_core("China Airlines") == "China Airlines"  # never a lone country either
     assert expands("FAA", "Federal Aviation Administration") and not expands("FAA", "Federal Reserve")
     assert expands("UAW", "United Auto Workers") and not expands("UN", "Ukraine")
     assert surname("Martin Luther King Jr.") == "King" and surname("Miguel Costa") == "Costa"

@@ -20,24 +20,23 @@ import pyarrow as pa
 
 from newsflow.schema import ENTITIES
 from transforms.mentions import KIND
-from transforms.names import acronym_letters, expands, is_acronym, org_core, surname
+from transforms.names import acronym_letters, expands, initials, is_acronym, org_core, surname
 
 REQUIRED = ("entity_id", "canonical_name", "label", "country_code", "text", "article_id")
 
 _AGGREGATE = """
-    WITH named AS (SELECT m.*, g.grp FROM m JOIN g USING (entity_id)),
-    labels AS (SELECT {key} AS k, label, count(*) AS n FROM named GROUP BY ALL),
-    countries AS (SELECT {key} AS k, country_code, count(*) AS n FROM named WHERE country_code IS NOT NULL GROUP BY ALL)
     SELECT {key} AS entity_id,
-           (SELECT arg_max(label, (n, label)) FROM labels l WHERE l.k = named.{key}) AS label,
-           (SELECT arg_max(country_code, (n, country_code)) FROM countries c WHERE c.k = named.{key}) AS country_code,
-           list_sort(list_distinct(list(named.text))) AS aliases,
-           array_to_string(list_sort(list_distinct(list(named.text))), '; ') AS aliases_flat,
+           arg_max(label, (n_label, label)) AS label,
+           arg_max(country_code, (n_country, country_code)) FILTER (WHERE country_code IS NOT NULL) AS country_code,
+           list_sort(list_distinct(list(text))) AS aliases,
            count(*)::BIGINT AS mention_count,
-           count(DISTINCT named.article_id)::BIGINT AS article_count,
-           min(a.published_at) AS first_seen,
-           max(a.published_at) AS last_seen
-    FROM named LEFT JOIN a USING (article_id)
+           count(DISTINCT article_id)::BIGINT AS article_count,
+           min(published_at) AS first_seen,
+           max(published_at) AS last_seen
+    FROM (SELECT named.*, a.published_at,
+                 count(*) OVER (PARTITION BY named.{key}, named.label) AS n_label,
+                 count(*) OVER (PARTITION BY named.{key}, named.country_code) AS n_country
+          FROM (SELECT m.*, g.grp FROM m JOIN g USING (entity_id)) named LEFT JOIN a USING (article_id))
     GROUP BY {key}
 """
 
@@ -58,21 +57,27 @@ def build_entities(mentions: pa.Table, articles: pa.Table) -> pa.Table:
             "GROUP BY entity_id ORDER BY entity_id"
         ).fetchall()
         root = consolidate([(eid, canonical, label, aliases) for eid, canonical, label, aliases in names])
-        con.register("g", pa.table({"entity_id": [n[0] for n in names], "grp": [root[n[0]] for n in names]}))
-        own = con.sql(_AGGREGATE.format(key="entity_id")).to_arrow_table()
-        group = con.sql(_AGGREGATE.format(key="grp")).to_arrow_table()
+        con.register("g", pa.table({"entity_id": [n[0] for n in names], "grp": [root[n[0]] for n in names], "canonical": [n[1] for n in names]}))
+        # Every id gets its own aggregates; a group's root (an id that is some group's `grp`) those of its group.
+        result = con.sql(
+            f"""
+            WITH own AS ({_AGGREGATE.format(key="entity_id")}), grp AS ({_AGGREGATE.format(key="grp")})
+            SELECT o.entity_id, g.canonical AS canonical_name, coalesce(r.label, o.label) AS label,
+                   CASE WHEN r.entity_id IS NULL THEN o.country_code ELSE r.country_code END AS country_code,
+                   coalesce(r.aliases, o.aliases) AS aliases,
+                   array_to_string(coalesce(r.aliases, o.aliases), '; ') AS aliases_flat,
+                   coalesce(r.mention_count, o.mention_count) AS mention_count,
+                   coalesce(r.article_count, o.article_count) AS article_count,
+                   CASE WHEN r.entity_id IS NULL THEN o.first_seen ELSE r.first_seen END AS first_seen,
+                   CASE WHEN r.entity_id IS NULL THEN o.last_seen ELSE r.last_seen END AS last_seen,
+                   CASE WHEN g.grp <> o.entity_id THEN g.grp END AS merged_into
+            FROM own o JOIN g USING (entity_id) LEFT JOIN grp r ON r.entity_id = o.entity_id
+            ORDER BY o.entity_id
+            """
+        ).to_arrow_table()
     finally:
         con.close()
-    canonical = {n[0]: n[1] for n in names}
-    rows = {r["entity_id"]: r for r in own.to_pylist()}
-    rows.update({r["entity_id"]: r for r in group.to_pylist()})  # a root row counts its whole group
-    out = []
-    for eid in sorted(rows):
-        r = rows[eid]
-        r["canonical_name"] = canonical[eid]
-        r["merged_into"] = root[eid] if root[eid] != eid else None
-        out.append(r)
-    return pa.Table.from_pylist(out, schema=ENTITIES)
+    return result.select(ENTITIES.names).cast(ENTITIES)
 
 
 def consolidate(entities: list[tuple[str, str, str, list[str]]]) -> dict[str, str]:
@@ -101,6 +106,7 @@ def consolidate(entities: list[tuple[str, str, str, list[str]]]) -> dict[str, st
         if len(candidates) == 1:
             union(eid, next(iter(candidates)))
     orgs = by_kind.get("org", [])
+    canonical = {e[0]: e[1] for e in orgs}
     cores: dict[str, str] = {}
     for eid, name, _, _ in sorted(orgs, key=lambda e: e[0]):
         if not is_acronym(name):
@@ -109,15 +115,24 @@ def consolidate(entities: list[tuple[str, str, str, list[str]]]) -> dict[str, st
                 union(eid, cores[key])
             else:
                 cores[key] = eid
+    # Indexes, so that each acronym is looked up once: its alias of a named organisation, its expansion's initials.
+    alias_of: dict[str, set[str]] = {}
+    by_initials: dict[str, set[str]] = {}
+    for o, n, _, aliases in orgs:
+        if not is_acronym(n):
+            for alias in aliases:
+                if is_acronym(alias):
+                    alias_of.setdefault(alias, set()).add(o)
+            by_initials.setdefault(initials(n), set()).add(o)
     for eid, name, _, _ in orgs:
         if not is_acronym(name):
             continue
         if name.casefold() in cores:  # "NPD" and "NPD Group"
             union(eid, cores[name.casefold()])
             continue
-        named_for = {o for o, n, _, aliases in orgs if n != name and name in aliases and not is_acronym(n)}
+        named_for = alias_of.get(name, set())
         if not named_for and len(acronym_letters(name)) >= 3:
-            named_for = {o for o, n, _, _ in orgs if not is_acronym(n) and expands(name, n)}
+            named_for = {o for o in by_initials.get(acronym_letters(name), set()) if expands(name, canonical[o])}
         groups = {find(o) for o in named_for}
         if len(groups) == 1:
             union(eid, groups.pop())

@@ -17,11 +17,23 @@ STOP_INITIALS = {"for", "and", "of", "in", "the", "on", "to", "de", "du", "la", 
 _ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,8}$|^[A-Z][A-Z&]{1,7}$")
 # Person titles nameparser knows (Dr, Sheikh, Governor, Bishop, ...), lower case, without dots.
 PERSON_TITLES = frozenset(t.replace(".", "") for t in CONSTANTS.titles)
+_SPECIAL = PERSON_TITLES | frozenset(w.replace(".", "") for w in (*CONSTANTS.suffix_acronyms, *CONSTANTS.suffix_not_acronyms, *CONSTANTS.prefixes))
+
+
+@lru_cache(maxsize=1)
+def _legal_words() -> frozenset[str]:
+    from cleanco import prepare_default_terms
+
+    return frozenset(word for _, words in prepare_default_terms() for word in words)
 
 
 @lru_cache(maxsize=8192)
 def basename(name: str) -> str:
-    """cleanco's name without legal suffix ("Siemens AG" -> "Siemens"), cached: news repeats its names."""
+    """cleanco's name without legal suffix ("Siemens AG" -> "Siemens"); names whose last word is in none of
+    cleanco's terms skip it (most names: cleanco tries each of its terms in turn)."""
+    words = name.split()
+    if not words or re.sub(r"[^\w&/]", "", words[-1].lower()) not in _legal_words():
+        return name.strip()
     return _cleanco_basename(name)
 
 
@@ -96,8 +108,17 @@ def expands(acronym: str, name: str, loose: bool = False) -> bool:
     return all(ch in it for ch in letters)
 
 
-@lru_cache(maxsize=4096)
+_PLAIN_NAME = re.compile(r"^(?:[A-Z][\w'’-]*\.?\s)+[A-Z][\w'’-]*$")
+
+
+@lru_cache(maxsize=8192)
 def surname(name: str) -> str:
-    """The family name of a full name, titles and suffixes aside ("Martin Luther King Jr." -> "King")."""
+    """The family name of a full name, titles, suffixes and particles aside ("Martin Luther King Jr." -> "King",
+    "Juan de la Vega" -> "de la Vega"): nameparser's reading. Plain names ("Miguel Costa") take their last word
+    without it, unless a word is one of nameparser's titles or suffixes."""
+    words = name.split()
+    if _PLAIN_NAME.match(name) and not any(w.lower().rstrip(".") in _SPECIAL for w in words):
+        return words[-1]
     parsed = HumanName(name)
-    return (parsed.last or name.split()[-1]).strip()
+    return (parsed.last or words[-1]).strip()
+

@@ -8,12 +8,14 @@ import pandas as pd
 from expectations.mentions import COUNTRY_CODES, LABELS
 
 TABLE = "entities"
+DERIVED = ["merged_into_root"]
 
 
 def expectations() -> list:
     e = gx.expectations
     return [
         e.ExpectColumnValuesToBeUnique(column="entity_id"),
+        e.ExpectColumnValuesToBeInSet(column="merged_into_root", value_set=[True]),
         e.ExpectColumnValuesToBeInSet(column="label", value_set=LABELS),
         e.ExpectColumnValuesToBeInSet(column="country_code", value_set=COUNTRY_CODES),
         e.ExpectColumnValuesToBeBetween(column="mention_count", min_value=1),
@@ -25,4 +27,9 @@ def expectations() -> list:
 
 
 def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
+    """`merged_into_root`: an id merged into another points at a row of this table that is itself not merged (one
+    step from any id to its entity), and never at itself."""
+    frame = frame.copy()
+    roots = set(frame.loc[frame["merged_into"].isna(), "entity_id"])
+    frame["merged_into_root"] = [m is None or m != m or (m in roots and m != e) for e, m in zip(frame["entity_id"], frame["merged_into"])]
     return frame

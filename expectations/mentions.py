@@ -11,7 +11,7 @@ from expectations.offsets import is_slice
 
 TABLE = "mentions"
 RECORD_KEY = "article_id"
-DERIVED = ["offsets_exact"]
+DERIVED = ["offsets_exact", "no_overlap"]
 LABELS = ["PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE",
           "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"]
 COUNTRY_CODES = sorted(c.alpha_2 for c in pycountry.countries)
@@ -33,6 +33,7 @@ def expectations() -> list:
         *record_level([
             e.ExpectColumnValuesToBeUnique(column="mention_id"),
             e.ExpectColumnValuesToBeInSet(column="offsets_exact", value_set=[True]),
+            e.ExpectColumnValuesToBeInSet(column="no_overlap", value_set=[True]),
             e.ExpectColumnValuesToBeInSet(column="field", value_set=["title", "caption", "body"]),
             e.ExpectColumnValuesToBeInSet(column="label", value_set=LABELS),
             e.ExpectColumnValuesToBeInSet(column="country_code", value_set=COUNTRY_CODES),
@@ -46,11 +47,24 @@ def expectations() -> list:
 
 
 def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
-    """`offsets_exact`: the mention's text is exactly the slice of the article field it points into."""
+    """`offsets_exact`: the mention's text is exactly the slice of the article field it points into.
+    `no_overlap`: the mention shares no character with an earlier mention of the same article field."""
     frame = frame.copy()
     texts = context.get("article_texts", {})
     frame["offsets_exact"] = [
         is_slice(texts, aid, field, start, end, text)
         for aid, field, start, end, text in zip(frame["article_id"], frame["field"], frame["start_char"], frame["end_char"], frame["text"])
     ]
+    frame["no_overlap"] = no_overlap(frame)
     return frame
+
+
+def no_overlap(frame: pd.DataFrame) -> pd.Series:
+    """True for a mention that starts at or after the end of every mention before it in its article field."""
+    if frame.empty:
+        return pd.Series([], dtype=bool, index=frame.index)
+    ordered = frame.sort_values(["article_id", "field", "start_char", "end_char"])
+    group = [ordered["article_id"], ordered["field"]]
+    running_end = ordered.groupby(group, sort=False)["end_char"].cummax()
+    earlier_end = running_end.groupby(group, sort=False).shift(1)
+    return (earlier_end.isna() | (ordered["start_char"] >= earlier_end)).reindex(frame.index)

@@ -256,7 +256,7 @@ def bench(
 
 @app.command("eval", cls=_Command)
 def eval_(
-    task: str = typer.Argument("all", metavar="TASK", show_default=False, help="ner, dates, quotes, events, articles or all [default: all]."),
+    task: str = typer.Argument("all", metavar="TASK", show_default=False, help="ner, dates, entities, quotes, events, articles or all [default: all]."),
     json_path: Optional[Path] = typer.Option(None, "--json", metavar="PATH", help="Also write the figures to this JSON file."),
     corpora: Optional[Path] = typer.Option(None, "--corpora", metavar="DIR", help=f"Corpora folder {_default('corpora_dir')}."),
 ) -> None:

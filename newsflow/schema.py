@@ -62,16 +62,17 @@ MENTIONS = pa.schema(
 
 ENTITIES = pa.schema(
     [
-        _f("entity_id", pa.string(), "Stable id: hash of the canonical name and kind; the same entity gets the same id on every run."),
+        _f("entity_id", pa.string(), "Stable id: hash of the canonical name and kind; the same entity gets the same id on every run. One row per id used by `mentions`."),
         _f("canonical_name", pa.string(), "Canonical name."),
         _f("label", pa.string(), "Entity label (the most frequent one among its mentions)."),
         _f("country_code", pa.string(), "ISO 3166-1 alpha-2 country, for places and nationalities.", True),
         _f("aliases", pa.list_(pa.string()), "Distinct surface forms seen for the entity, sorted."),
         _f("aliases_flat", pa.string(), "Extension: `aliases` joined with '; ' for BI tools that cannot read lists.", True),
-        _f("mention_count", pa.int64(), "Mentions across all articles."),
-        _f("article_count", pa.int64(), "Articles that mention it."),
+        _f("mention_count", pa.int64(), "Mentions across all articles (for a group's root: of the whole group)."),
+        _f("article_count", pa.int64(), "Articles that mention it (for a group's root: any id of the group)."),
         _f("first_seen", TS, "Earliest published_at of an article mentioning it.", True),
         _f("last_seen", TS, "Latest published_at of an article mentioning it.", True),
+        _f("merged_into", pa.string(), "Extension: the entity_id this id was consolidated into across articles (a surname into the one full name with it, an acronym into its expansion, a suffix-free name into the full one); null for a group's root, whose row counts the whole group. Join on coalesce(merged_into, entity_id) to count by real entity.", True),
     ]
 )
 

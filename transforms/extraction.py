@@ -13,7 +13,7 @@ from transforms.quotes import Quote, article_quotes, build_quotes
 
 # Bumped whenever a rule change alters extraction rows: articles extracted under another version are stale and
 # `newsflow reextract` rebuilds them.
-EXTRACTION_VERSION = "5"
+EXTRACTION_VERSION = "6"
 EXTRACTION_TABLES = ("mentions", "quotes", "events")
 
 
@@ -60,7 +60,7 @@ def parse_fields(nlp, articles: list[ArticleText], batch_size: int = 64) -> list
         for i, a in enumerate(articles)
         for f in FIELDS
         if getattr(a, f)
-        for k, piece in enumerate(pieces(case_for_ner(getattr(a, f)), PIECE_CHARS))
+        for k, piece in enumerate(pieces(case_for_ner(getattr(a, f), a.body if f == "title" else None), PIECE_CHARS))
     ]
     parts: list[dict] = [{} for _ in articles]
     for doc, (i, f, _k) in nlp.pipe(texts, as_tuples=True, batch_size=batch_size):

@@ -3,8 +3,11 @@
 The small English model is systematically wrong in news in a few ways, corrected here by rules and gazetteers:
 places tagged as organisations or people (`Crimea`), job titles tagged as organisations (`National Security
 Advisor`, `State` in `Secretary of State`), leading articles and possessives inside spans, titles inside person
-spans. Names are then resolved inside the article (`Biden` -> `Joe Biden`, `U.S.` -> `United States`, an acronym
--> its expansion) and given a stable `entity_id`. Dates come from `transforms.timex`.
+spans, gazetteer places the model calls people or organisations in a place context ("in Faro", datelines),
+coordinated names in one span, brackets left open inside a span. No two mentions of a field overlap, and a name has
+one label in an article. Names are then resolved inside the article (`Biden` -> `Joe Biden`, `U.S.` -> `United
+States`, `Acme` -> `Acme Holdings PLC`, an acronym -> its expansion, with or without brackets; name forms in
+`transforms.names`) and given a stable `entity_id`. Dates come from `transforms.timex`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pyarrow as pa
 
 from newsflow.schema import MENTIONS
 from transforms.gazetteer import gazetteer
+from transforms.names import PERSON_TITLES, basename, STOP_INITIALS, expands, is_acronym, org_core, surname
 from transforms.timex import date_mentions
 
 FIELDS = ("title", "caption", "body")
@@ -54,7 +58,16 @@ ROLE_MODIFIERS = {
 HONORIFICS = {"mr.", "mrs.", "ms.", "mr", "mrs", "ms", "miss", "sir", "dame", "lord", "lady"}
 _CREDIT = re.compile(r"/|\bvia\b|Getty|Images|AFP|Reuters|Associated Press|\bAP\b|Shutterstock|EPA|Pool", re.I)
 _ACRONYM_AFTER = re.compile(r"\s*\(([A-Z][A-Za-z&.-]{1,11})\)")
-_STOP_INITIALS = {"for", "and", "of", "in", "the", "on", "to", "de", "du", "la", "des", "&"}
+_STOP_INITIALS = STOP_INITIALS
+# Words before a name that make it a place: "in Faro", "residents of Faro", "between Faro and Tangier".
+_PLACE_BEFORE = re.compile(
+    r"(?:\b(?:in|near|outside|across|around|throughout|towards|between)|\b(?:residents|people|citizens|town|city|village|"
+    r"port|mayor|streets|outskirts|centre|center)\s+of)\s+$", re.I)
+# A dateline: the name opens a line and is followed by a country or region and a dash, or by an agency in brackets.
+_DATELINE_AFTER = re.compile(r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?\s*(?:\([A-Za-z .]+\)\s*)?[—–-]\s")
+_COORDINATED = re.compile(r",\s+(?:and\s+)?|\s+(?:and|&)\s+")
+_COORDINATED_BEFORE = re.compile(r"(\b[A-Z][\w'’-]*(?:\s[A-Z][\w'’-]*)?)\s+(?:and|or)\s+$")
+_SPEECH_AFTER = re.compile(r"\s+(?:also\s+|then\s+|later\s+|\w+ly\s+)?(?:said|says|told|added|asked|explained|wrote|warned)\b")
 
 
 @dataclass(frozen=True)
@@ -163,7 +176,13 @@ def _entities(doc, doc_text: str) -> list[Mention]:
             start_tok, role = _split_title(doc, start_tok, end_tok)
             if start_tok >= end_tok:
                 continue
-        text = doc[start_tok:end_tok].text
+        s_char, e_char = doc[start_tok].idx, doc[end_tok - 1].idx + len(doc[end_tok - 1].text)
+        text = doc_text[s_char:e_char]
+        if text.count("(") > text.count(")"):  # "World Health Organization (WHO", "National Party(BNP"
+            text = text[: text.index("(")].rstrip()
+            e_char = s_char + len(text)
+            if not text:
+                continue
         if label in ("ORG", "PERSON", "FAC", "NORP", "GPE", "LOC") and _is_role_phrase(doc, start_tok, end_tok):
             continue  # "National Security Advisor", "State" of "Secretary of State"
         if label == "PERSON" and _CREDIT.search(text):
@@ -183,9 +202,14 @@ def _entities(doc, doc_text: str) -> list[Mention]:
                 canonical, country = dem
         if label == "PERSON" and role is None:
             role = _role_before(doc, start_tok) or _apposition_role(doc, start_tok, end_tok)
+        elif label in ("PRODUCT", "WORK_OF_ART", "FAC") and place is None and 2 <= end_tok - start_tok <= 3 and all(t.is_title for t in doc[start_tok:end_tok]):
+            # "Miguel Costa, the mayor, ...": a two- or three-word name with a job title beside it is a person.
+            role = _apposition_role(doc, start_tok, end_tok) or _role_before(doc, start_tok)
+            label = "PERSON" if role else label
         out.append(
-            Mention("", 0, doc[start_tok].idx, doc[end_tok - 1].idx + len(doc[end_tok - 1].text), text, label, canonical, role, country)
+            Mention("", 0, s_char, e_char, text, label, canonical, role, country)
         )
+    out = _absorb_suffixes(doc_text, _split_coordinated(doc_text, out))
     out = _expansions(doc_text, out)
     out += _missing_acronyms(doc_text, out)
     out += _missing_countries(doc, doc_text, out)
@@ -239,8 +263,65 @@ def _sports_teams(text: str, found: list[Mention]) -> list[Mention]:
 _AMBIGUOUS_COUNTRIES = {"jordan", "georgia", "chad", "guinea", "us", "turkey", "dominica", "china", "japan", "congo"}
 
 
+def place_context(text: str, start: int, end: int) -> bool:
+    """The words around a name make it a place: "in X", "residents of X", "between X and Y", a dateline."""
+    before = text[max(0, start - 40) : start]
+    if _PLACE_BEFORE.search(before):
+        return True
+    line_start = start == 0 or text[start - 1] == "\n"
+    if line_start and _DATELINE_AFTER.match(text, end):
+        return True
+    # The second of two coordinated names whose first is a place in context: "between Faro and Tangier".
+    m = _COORDINATED_BEFORE.search(before)
+    return bool(m) and _PLACE_BEFORE.search(before[: m.start(1)]) is not None and gazetteer().place(m.group(1)) is not None
+
+
+_SUFFIX_AFTER = re.compile(r",?\s(?:[A-Z][A-Za-z]{0,4}\.?){1,3}(?=\W|$)")
+
+
+def _absorb_suffixes(text: str, found: list[Mention]) -> list[Mention]:
+    """A legal suffix the model left outside an organisation's span ("Chrysler" + "LLC") joins the span."""
+    out = []
+    for m in found:
+        after = _SUFFIX_AFTER.match(text, m.end) if m.label == "ORG" else None
+        if after:
+            longer = text[m.start : after.end()]
+            if org_core(longer) == org_core(m.text) and basename(longer) != longer:
+                m = replace(m, end=after.end(), text=longer)
+        out.append(m)
+    return out
+
+
+def _split_coordinated(text: str, found: list[Mention]) -> list[Mention]:
+    """One span over coordinated names ("Faro and Tangier") becomes one mention per name when every part is a
+    place from the gazetteer, or, for people, a full name of its own ("Ana Ruiz and Tom Lee")."""
+    gaz = gazetteer()
+    out = []
+    for m in found:
+        if m.label not in ("PERSON", "ORG", "GPE", "LOC", "FAC") or not _COORDINATED.search(m.text):
+            out.append(m)
+            continue
+        parts, pos = [], 0
+        for sep in _COORDINATED.finditer(m.text):
+            parts.append((pos, sep.start()))
+            pos = sep.end()
+        parts.append((pos, len(m.text)))
+        names = [m.text[a:b] for a, b in parts]
+        places = [gaz.place(n) for n in names]
+        if all(places) and all(n[:1].isupper() for n in names):
+            out += [Mention("", 0, m.start + a, m.start + b, n, p.label if p.kind not in ("country", "state") else "GPE", p.canonical, None, p.country)
+                    for (a, b), n, p in zip(parts, names, places)]
+        elif m.label == "PERSON" and all(len(n.split()) >= 2 and all(w[:1].isupper() for w in n.split()) for n in names):
+            out += [Mention("", 0, m.start + a, m.start + b, n, "PERSON", None, m.role_title if i == 0 else None)
+                    for i, ((a, b), n) in enumerate(zip(parts, names))]
+        else:
+            out.append(m)
+    return out
+
+
 def _missing_countries(doc, text: str, found: list[Mention]) -> list[Mention]:
-    """Countries and well-known regions the model left untagged (datelines, lists of results) become GPE/LOC."""
+    """Countries and well-known regions the model left untagged (datelines, lists of results) become GPE/LOC, and
+    so do cities and states in a place context ("in Faro", "FARO, Portugal —")."""
     gaz = gazetteer()
     covered = [(m.start, m.end) for m in found]
     # (text, start, end, capitalised word, inside a model entity) from one array: Token objects are costly to make.
@@ -263,7 +344,9 @@ def _missing_countries(doc, text: str, found: list[Mention]) -> list[Mention]:
                 continue
             name = text[window[0][1] : window[-1][2]] if n > 1 else window[0][0]
             place = gaz.place(name)
-            if place is not None and place.kind in ("country", "region") and name.lower() not in _AMBIGUOUS_COUNTRIES:
+            if place is None or name.lower() in _AMBIGUOUS_COUNTRIES:
+                continue
+            if place.kind in ("country", "region") or place_context(text, window[0][1], window[-1][2]):
                 hit = (name, window[0][1], window[-1][2], n, place)
                 break
         if hit:
@@ -304,7 +387,9 @@ def _expansions(text: str, found: list[Mention]) -> list[Mention]:
             end -= 1
         inside = [x for x in out if x.start >= start and x.end <= end]
         if any(x.label == "ORG" for x in inside) or not inside:
-            out = [x for x in out if not (x.start >= start and x.end <= end)]
+            # Spans inside the expansion, and ORG spans reaching into it from before ("the US Securities Exchange
+            # Commission" before "(SEC)"), give way to it.
+            out = [x for x in out if not (x.start >= start and x.end <= end) and not (x.label == "ORG" and x.start < start < x.end <= end)]
             out.append(Mention("", 0, start, end, text[start:end], "ORG"))
     return sorted(out, key=lambda x: x.start)
 
@@ -324,12 +409,13 @@ def _trim(doc, start: int, end: int, label: str):
 def _split_title(doc, start: int, end: int) -> tuple[int, str | None]:
     """Move role words at the front of a PERSON span ("President Biden") out of the name."""
     i = start
-    while i < end - 1 and (doc[i].lower_ in ROLE_HEADS or doc[i].lower_ in ROLE_MODIFIERS - {"of", "for", "and", "the"} or doc[i].lower_ in HONORIFICS):
+    while i < end - 1 and (doc[i].lower_ in ROLE_HEADS or doc[i].lower_ in ROLE_MODIFIERS - {"of", "for", "and", "the"}
+                           or doc[i].lower_ in HONORIFICS or (i < end - 2 and doc[i].is_title and doc[i].lower_.rstrip(".") in PERSON_TITLES)):
         i += 1
     if i == start:
         return start, None
     words = [t for t in doc[start:i] if t.lower_ not in HONORIFICS]
-    role = " ".join(t.text for t in words) if any(t.lower_ in ROLE_HEADS for t in words) else None
+    role = " ".join(t.text for t in words) if any(t.lower_ in ROLE_HEADS or t.lower_.rstrip(".") in PERSON_TITLES for t in words) else None
     before = _role_before(doc, start)
     if before and role:
         role = f"{before} {role}"
@@ -430,8 +516,31 @@ def _acronym_of(acronym: str, name: str) -> bool:
     return all(ch in it for ch in letters) and letters[0] == initials[:1]
 
 
-def _consistent_labels(mentions: list[Mention]) -> list[Mention]:
-    """One name, one label inside an article: the model's majority reading wins (first seen on a tie)."""
+def _no_overlaps(mentions: list[Mention]) -> list[Mention]:
+    """No two mentions of a field overlap: dates and numbers keep their place, then the longer name wins (the
+    earlier one on a tie). Exact repeats of a span collapse into one."""
+    order = sorted(mentions, key=lambda m: (m.label not in NUMERIC and m.label not in ("DATE", "TIME"), -(m.end - m.start), FIELDS.index(m.field), m.start))
+    kept: dict[str, list[tuple[int, int]]] = {}
+    out = []
+    for m in order:
+        spans = kept.setdefault(m.field, [])
+        if not any(m.start < e and s < m.end for s, e in spans):
+            spans.append((m.start, m.end))
+            out.append(m)
+    return sorted(out, key=lambda m: (FIELDS.index(m.field), m.start, m.end))
+
+
+def _consistent_labels(mentions: list[Mention], texts: dict[str, str]) -> list[Mention]:
+    """One name, one label inside an article. A gazetteer place standing once in a place context ("in Faro",
+    "residents of Faro", a dateline) is that place wherever it stands in the article; otherwise the model's
+    majority reading wins (first seen on a tie)."""
+    gaz = gazetteer()
+    places: dict[str, object] = {}
+    for m in mentions:
+        if m.label in ("PERSON", "ORG", "GPE", "LOC") and m.text not in places and m.text[:1].isupper():
+            place = gaz.place(m.text)
+            if place is not None and place_context(texts[m.field], m.start, m.end):
+                places[m.text] = place
     votes: dict[str, dict[str, int]] = {}
     for m in mentions:
         if m.label in _PROPAGATE:
@@ -439,8 +548,12 @@ def _consistent_labels(mentions: list[Mention]) -> list[Mention]:
             votes[m.text][m.label] += 1
     out = []
     for m in mentions:
+        place = places.get(m.text)
         ballot = votes.get(m.text)
-        if ballot and len(ballot) > 1 and m.label in ballot:
+        if place is not None and m.label in ("PERSON", "ORG", "GPE", "LOC"):
+            label = m.label if m.label in ("GPE", "LOC") else ("GPE" if place.kind in ("country", "state", "city") else place.label)
+            m = replace(m, label=label, canonical=place.canonical, country_code=place.country, role_title=None)
+        elif ballot and len(ballot) > 1 and m.label in ballot:
             best = max(ballot, key=lambda label: ballot[label])
             if best != m.label and ballot[best] > ballot[m.label]:
                 m = replace(m, label=best, canonical=None if best != "GPE" and best != "LOC" else m.canonical)
@@ -449,13 +562,15 @@ def _consistent_labels(mentions: list[Mention]) -> list[Mention]:
 
 
 def _resolve(mentions: list[Mention], docs: dict[str, str]) -> list[Mention]:
-    """Canonical names inside the article: surnames to full names, acronyms to expansions, roles shared."""
-    mentions = _consistent_labels(sorted(mentions, key=lambda m: (FIELDS.index(m.field), m.start, m.end)))
-    persons = [m for m in mentions if m.label == "PERSON"]
+    """Canonical names inside the article: surnames to full names, short and suffix-free organisation names and
+    acronyms to the full name, roles shared."""
+    mentions = _consistent_labels(_no_overlaps(mentions), docs)
     full_names = []
-    for m in persons:
-        if len(m.text.split()) >= 2 and m.text not in full_names:
+    for m in mentions:
+        if m.label == "PERSON" and len(m.text.split()) >= 2 and m.text not in full_names:
             full_names.append(m.text)
+    mentions = _surnames_as_people(mentions, docs, full_names)
+    mentions = _short_forms_as_orgs(mentions)
     acronyms: dict[str, str] = {}
     for m in mentions:
         if m.label != "ORG" or m.field not in docs:
@@ -463,6 +578,7 @@ def _resolve(mentions: list[Mention], docs: dict[str, str]) -> list[Mention]:
         after = _ACRONYM_AFTER.match(docs[m.field], m.end)
         if after and _acronym_of(after.group(1), m.text):
             acronyms.setdefault(after.group(1), m.text)
+    org_names = _org_names(mentions, acronyms)
     resolved: list[Mention] = []
     for m in mentions:
         canonical = m.canonical
@@ -471,8 +587,8 @@ def _resolve(mentions: list[Mention], docs: dict[str, str]) -> list[Mention]:
             continue
         if m.label == "PERSON" and canonical is None:
             canonical = _full_name(m.text, full_names)
-        elif m.label == "ORG" and m.text in acronyms:
-            canonical = acronyms[m.text]
+        elif m.label == "ORG":
+            canonical = org_names.get(m.text, canonical)
         resolved.append(replace(m, canonical=canonical or m.text))
     # A role seen once is the role of every mention of the same person in the article.
     roles: dict[str, str] = {}
@@ -482,9 +598,76 @@ def _resolve(mentions: list[Mention], docs: dict[str, str]) -> list[Mention]:
     return [replace(m, role_title=roles.get(m.canonical)) if m.label == "PERSON" and not m.role_title and m.canonical in roles else m for m in resolved]
 
 
+def _surnames_as_people(mentions: list[Mention], docs: dict[str, str], full_names: list[str]) -> list[Mention]:
+    """A lone word the model tagged as a place or group that is the surname of one person named in the article
+    ("...," Costa said, after "Miguel Costa") is that person, in every mention outside a place context; a word
+    tagged ORG only when a speech verb follows it once."""
+    by_surname: dict[str, set[str]] = {}
+    for name in full_names:
+        by_surname.setdefault(surname(name), set()).add(name)
+    if not by_surname:
+        return mentions
+    gaz = gazetteer()
+    people: dict[str, str] = {}
+    for m in mentions:
+        names = by_surname.get(m.text)
+        if names and len(names) == 1 and m.label in ("GPE", "LOC", "NORP", "FAC", "ORG", "PERSON") and " " not in m.text and m.text not in people:
+            place = gaz.place(m.text)
+            text = docs[m.field]
+            if (m.label not in ("ORG", "PERSON") or _SPEECH_AFTER.match(text, m.end)) and not place_context(text, m.start, m.end) and \
+                    not (place is not None and place.kind == "country"):
+                people[m.text] = next(iter(names))
+    if not people:
+        return mentions
+    return [replace(m, label="PERSON", canonical=people[m.text], country_code=None)
+            if m.text in people and m.label in ("GPE", "LOC", "NORP", "FAC", "ORG") and not place_context(docs[m.field], m.start, m.end) else m
+            for m in mentions]
+
+
+def _short_forms_as_orgs(mentions: list[Mention]) -> list[Mention]:
+    """A name that is the core of an organisation named in full in the article ("Acme" after "Acme Holdings PLC")
+    is that organisation, whatever label the model gave it."""
+    cores = {org_core(m.text) for m in mentions if m.label == "ORG" and len(m.text.split()) >= 2}
+    cores.discard("")
+    if not cores:
+        return mentions
+    return [replace(m, label="ORG", canonical=None, country_code=None, role_title=None)
+            if m.label in ("PERSON", "GPE", "LOC", "NORP", "FAC", "PRODUCT") and m.text in cores and " " not in m.text else m for m in mentions]
+
+
+def _org_names(mentions: list[Mention], acronyms: dict[str, str]) -> dict[str, str]:
+    """Each ORG name of the article -> its fullest form: names with one core (legal suffix and descriptive closing
+    words aside: "Acme Holdings PLC" / "Acme", "Harbourline Ferries" / "Harbourline") are one organisation named by
+    the longest of them (the first on a tie); an acronym is the one organisation whose initials it spells, with
+    or without a parenthesised introduction."""
+    names: list[str] = []
+    for m in mentions:
+        if m.label == "ORG" and m.text not in names:
+            names.append(m.text)
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        if not is_acronym(name):
+            groups.setdefault(org_core(name).casefold(), []).append(name)
+    fullest = {core: max(group, key=lambda n: (len(n.split()), -group.index(n))) for core, group in groups.items()}
+    out = {name: fullest[org_core(name).casefold()] for name in names if not is_acronym(name)}
+    for name in names:
+        if not is_acronym(name):
+            continue
+        if name in acronyms:
+            out[name] = out.get(acronyms[name], acronyms[name])
+            continue
+        if name.casefold() in fullest:  # "NPD" beside "NPD Group"
+            out[name] = fullest[name.casefold()]
+            continue
+        expansions = {fullest[org_core(n).casefold()] for n in names if not is_acronym(n) and expands(name, n)}
+        if len(expansions) == 1:
+            out[name] = expansions.pop()
+    return out
+
+
 def _full_name(name: str, full_names: list[str]) -> str:
     parts = name.split()
-    candidates = [f for f in full_names if f != name and (f.split()[-len(parts):] == parts or (len(parts) == 1 and f.split()[0] == name))]
+    candidates = [f for f in full_names if f != name and (f.split()[-len(parts):] == parts or (len(parts) == 1 and (f.split()[0] == name or surname(f) == name)))]
     distinct = sorted(set(candidates), key=full_names.index)
     if len(distinct) == 1 or (distinct and all(distinct[0] in d or d in distinct[0] for d in distinct)):
         return max(distinct, key=len) if len(distinct) > 1 else distinct[0]
@@ -508,17 +691,59 @@ def mentions_for_articles(nlp, articles: list[ArticleText], batch_size: int = 64
 
 
 _CAPS_LINE = re.compile(r"^[^a-z\n]*[A-Z]{2}[^a-z\n]*$", re.M)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_INFLECTED = re.compile(r"[a-z](?:s|ed|ing)$")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:\"“”]\s+|\n)$")
 
 
-def case_for_ner(text: str) -> str:
+def case_for_ner(text: str, context: str | None = None) -> str:
     """The text the model reads: lines in capitals (headlines, datelines) in title case, which the model tags far
-    better. Same length, character for character, so offsets and mention text come from the original."""
+    better, and a headline in Title Case (`context` = the article body) in the case its words have in the body, so
+    the model reads it as prose ("Harbour Board approves new ferry terminal"). Same length, character for
+    character, so offsets and mention text come from the original."""
     def title(m: re.Match) -> str:
         line = m.group(0)
         cased = re.sub(r"[A-Za-z]+", lambda w: w.group(0)[0] + w.group(0)[1:].lower() if len(w.group(0)) > 1 else w.group(0), line)
         return cased if len(cased) == len(line) else line
 
-    return _CAPS_LINE.sub(title, text)
+    text = _CAPS_LINE.sub(title, text)
+    return _prose_case(text, context) if context is not None and "\n" not in text.strip() else text
+
+
+def _prose_case(line: str, context: str) -> str:
+    """A Title Case headline with its common words lower-cased: a word goes lower case when the body writes it
+    lower case more often than capitalised mid-sentence (the word itself, else any word with its first five
+    letters: "Rejects" / "rejected"); function words and inflected words ("Goes", "Approved") the body does not use
+    go lower case too: a name in a headline is almost always named again in the body."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    words = list(_WORD.finditer(line))
+    long = [w.group(0) for w in words if len(w.group(0)) >= 4]
+    if len(words) < 4 or not long or sum(w[0].isupper() for w in long) < 0.8 * len(long):
+        return line
+    seen: dict[str, list[int]] = {}
+    for w in _WORD.finditer(context):
+        word = w.group(0)
+        if word[0].islower():
+            column = 0
+        elif w.start() > 0 and not _SENTENCE_START.search(context[max(0, w.start() - 3) : w.start()]):
+            column = 1
+        else:
+            continue
+        for key in {word.lower(), word.lower()[:5] + "*"}:
+            seen.setdefault(key, [0, 0])[column] += 1
+    chars = list(line)
+    for w in words[1:]:
+        word = w.group(0)
+        if not word[0].isupper() or word.isupper():
+            continue
+        lower, capital = seen.get(word.lower()) or seen.get(word.lower()[:5] + "*") or (0, 0)
+        unseen = lower == capital == 0
+        if lower > capital or (unseen and (word.lower() in STOP_WORDS or _INFLECTED.search(word))):
+            low = word[0].lower()
+            if len(low) == 1:
+                chars[w.start()] = low
+    return "".join(chars)
 
 
 def build_mentions(rows: list[tuple[str, list[Mention]]]) -> pa.Table:

@@ -584,9 +584,47 @@ def load_meantime(corpora_dir: Path) -> list[GoldDoc]:
                       "date": anchored[0][1] if anchored else None, "date_from_dct": anchored[0][0] if anchored else None})
             )
         spans.sort(key=lambda s: (s.extra["field"] != "title", s.start, s.end))
+        entities = _meantime_entities(markables, relations, text_of, slice_of, anchors, where)
         doc_id = f"{path.parent.name}/{doc.get('doc_id')}"
         check_normal(doc_id, body, title)
         published = _date(dct) or _date_line(" ".join(w for _, w in by_sentence.get(1, [])))
         docs.append(GoldDoc(doc_id, title, body, published, spans,
-                            {"dct": dct, "url": doc.get("url"), "doc_name": doc.get("doc_name")}))
+                            {"dct": dct, "url": doc.get("url"), "doc_name": doc.get("doc_name"), "entities": entities}))
     return docs
+
+
+ENTITY_TYPES = ("PER", "ORG", "LOC")
+_POSSESSIVE = {"'s", "’s", "'", "’"}
+
+
+def _meantime_entities(markables, relations, text_of, slice_of, anchors, where) -> list[Span]:
+    """Entity mentions of PER/ORG/LOC entity instances (through REFERS_TO), one Span each: label = the instance's
+    type, extra = {field, entity (instance id), ref (DBpedia URI or None), syntactic_type (NAM, NOM, PRO, ...),
+    head (start, end) of the head token: the `head` attribute's token when given, else the last word token}."""
+    instances: dict[str, tuple[str, str, str | None]] = {}
+    mentions: dict[str, tuple[str, str]] = {}  # m_id -> (syntactic_type, head word)
+    for el in list(markables) if markables is not None else []:
+        if el.tag == "ENTITY" and el.get("ent_type") in ENTITY_TYPES:
+            instances[el.get("m_id")] = (el.get("instance_id"), el.get("ent_type"), el.get("external_ref") or None)
+        elif el.tag == "ENTITY_MENTION":
+            mentions[el.get("m_id")] = (el.get("syntactic_type") or "", el.get("head") or "")
+    out: list[Span] = []
+    for rel in list(relations) if relations is not None else []:
+        target = rel.find("target")
+        if rel.tag != "REFERS_TO" or target is None or target.get("m_id") not in instances:
+            continue
+        instance, etype, ref = instances[target.get("m_id")]
+        for src in rel.findall("source"):
+            mid = src.get("m_id")
+            loc = text_of(mid) if mid in mentions else None
+            if loc is None:
+                continue
+            syntactic, head_word = mentions[mid]
+            toks = [where[t] for t in anchors[mid] if t in where]
+            words = [(a, b) for _, a, b in toks if re.search(r"\w", slice_of((loc[0], a, b))) and slice_of((loc[0], a, b)) not in _POSSESSIVE]
+            named = [(a, b) for a, b in words if slice_of((loc[0], a, b)) == head_word]
+            head = (named or words or [(loc[1], loc[2])])[-1]
+            out.append(Span(loc[1], loc[2], etype, None, slice_of(loc),
+                            {"field": loc[0], "entity": instance, "ref": ref, "syntactic_type": syntactic, "head": head}))
+    out.sort(key=lambda s: (s.extra["field"] != "title", s.start, s.end))
+    return out

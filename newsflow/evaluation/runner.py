@@ -28,7 +28,7 @@ from newsflow.evaluation import corpora as C
 from newsflow.evaluation import scoring as S
 from newsflow.settings import Settings
 
-TASKS = ("ner", "dates", "quotes", "events", "articles")
+TASKS = ("ner", "dates", "quotes", "events", "entities", "articles")
 EXTRACTION_TABLES = ("mentions", "quotes", "events")
 JSONL_NAME = "eval.jsonl"
 
@@ -441,6 +441,107 @@ def _iso(value) -> str | None:
     return str(value)
 
 
+# --- entities: names and in-article coreference ---------------------------------------------------------------------
+
+ENTITY_MAP = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC"}
+NAMED = ("NAM", "PRE.NAM")
+
+
+def task_entities(corpora: Path, settings: Settings, console: Console) -> TaskResult:
+    """MEANTIME dev: named PER/ORG/LOC mentions found (head match), and whether the mentions of one gold entity carry
+    one entity_id. A prediction matches a gold mention of the same type when its span holds the gold head token."""
+    run = run_docs(texts_only(C.load_meantime(corpora)), settings, console, ("mentions", "entities"))
+    gold_docs = C.load_meantime(corpora)  # gold read only now
+    rows = score_entities(gold_docs, run.article_of, run.tables.get("mentions"), run.tables.get("entities"))
+    res = TaskResult("entities", [("", rows)], docs=len(gold_docs), articles=run.articles, seconds=run.seconds)
+    res.headline = [("entity F1 (head match, PER/ORG/LOC)", rows[0].score.f1), ("in-article coreference accuracy", rows[4].value),
+                    ("merge rate", rows[5].value)]
+    res.notes = run_notes(run) + missing_note(run, "mentions") + [
+        "MEANTIME dev (Wikinews): gold = NAM/PRE.NAM entity mentions of PER/ORG/LOC instances (REFERS_TO); ours = PERSON,"
+        " ORG, GPE/LOC/FAC mentions; a prediction on an unnamed gold mention is not counted. Coreference judges the gold"
+        " entities with two or more named mentions of which two or more were found; ids are followed through"
+        " `entities.merged_into` when the column exists."
+    ]
+    return res
+
+
+def score_entities(gold_docs: list[C.GoldDoc], article_of: dict[str, dict], mention_rows: list[dict] | None,
+                   entity_rows: list[dict] | None) -> list[Row]:
+    """The rows of `eval entities` from published mentions and entities (see `task_entities`)."""
+    mentions = rows_by_article(mention_rows)
+    merged = {e["entity_id"]: e.get("merged_into") or e["entity_id"] for e in entity_rows or []}
+    tp = n_pred = n_gold = 0
+    per_type = {t: [0, 0, 0] for t in C.ENTITY_TYPES}
+    links: list[tuple[str, str, str, str, str | None]] = []  # (doc, gold entity, mention id, effective id, ref)
+    for d in gold_docs:
+        a = article_of.get(d.doc_id)
+        for fld in ("title", "body"):
+            for t in C.ENTITY_TYPES:
+                preds = [m for m in (mentions.get(a["article_id"], []) if a else []) if _field(m) == fld and ENTITY_MAP.get(m["label"]) == t]
+                golds = [s for s in d.extra["entities"] if s.extra["field"] == fld and s.label == t]
+                named = [s for s in golds if s.extra["syntactic_type"] in NAMED]
+                other = [s for s in golds if s.extra["syntactic_type"] not in NAMED]
+                spans = [(m["start_char"], m["end_char"]) for m in preds]
+                pairs = S.match_spans(spans, [s.extra["head"] for s in named], _holds)
+                used = {i for i, _ in pairs}
+                # A prediction on an unnamed gold mention ("the automaker General Motors" typed as a description) is
+                # neither right nor wrong here: it is left out of the count.
+                rest = [i for i in range(len(preds)) if i not in used]
+                dont_care = {rest[i] for i, _ in S.match_spans([spans[i] for i in rest], [s.extra["head"] for s in other], _holds)}
+                counted = len(preds) - len(dont_care)
+                tp += len(pairs)
+                n_pred += counted
+                n_gold += len(named)
+                per_type[t][0] += len(pairs)
+                per_type[t][1] += counted
+                per_type[t][2] += len(named)
+                for i, j in pairs:
+                    m, g = preds[i], named[j]
+                    links.append((d.doc_id, g.extra["entity"], m["entity_id"], merged.get(m["entity_id"], m["entity_id"]), g.extra["ref"]))
+    score = S.prf(tp, n_pred, n_gold)
+    gold_named: Counter = Counter()
+    for d in gold_docs:
+        for s in d.extra["entities"]:
+            if s.extra["syntactic_type"] in NAMED:
+                gold_named[(d.doc_id, s.extra["entity"])] += 1
+
+    def coreference(pos: int) -> tuple[int, int, int, int]:
+        """(entities whose matched mentions share one id, entities judged, ids joining two gold entities, ids)."""
+        ids_of: dict[tuple, set] = defaultdict(set)
+        found: Counter = Counter()
+        golds_of: dict[tuple, set] = defaultdict(set)
+        for link in links:
+            ids_of[link[:2]].add(link[pos])
+            found[link[:2]] += 1
+            golds_of[(link[0], link[pos])].add(link[1])
+        judged = [k for k, n in gold_named.items() if n >= 2 and found[k] >= 2]
+        return sum(len(ids_of[k]) == 1 for k in judged), len(judged), sum(len(v) > 1 for v in golds_of.values()), len(golds_of)
+
+    hit, judged, merges, ids = coreference(3)
+    raw_hit, raw_judged, raw_merges, raw_ids = coreference(2)
+    by_ref: dict[str, set] = defaultdict(set)
+    for _, _, _, eid, ref in links:
+        if ref:
+            by_ref[eid].add(ref)
+    n_multi = sum(n >= 2 for n in gold_named.values())
+    rows = [prf_row("named entity mentions (head match, PER/ORG/LOC)", score)]
+    rows += [prf_row(t, S.prf(*per_type[t])) for t in C.ENTITY_TYPES]
+    rows += [
+        acc_row("coreference: gold entities (2+ named mentions found) on one id", hit, judged),
+        acc_row("merge rate: ids (per article) joining two gold entities", merges, ids),
+        acc_row("coreference on mention ids before cross-article merges", raw_hit, raw_judged),
+        acc_row("merge rate on mention ids before cross-article merges", raw_merges, raw_ids),
+        acc_row("ids across articles joining two DBpedia entities", sum(len(v) > 1 for v in by_ref.values()), len(by_ref)),
+        acc_row("gold entities with 2+ named mentions, 2+ of them found", judged, n_multi),
+    ]
+    return rows
+
+
+def _holds(pred: tuple[int, int], head: tuple[int, int]) -> bool:
+    """The prediction's span holds the gold head token."""
+    return pred[0] <= head[0] and head[1] <= pred[1]
+
+
 # --- articles: header parsing --------------------------------------------------------------------------------------
 
 _PAGE_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -621,7 +722,8 @@ def task_articles(corpora: Path, settings: Settings, console: Console) -> TaskRe
 
 
 TASK_FUNCS: dict[str, Callable[[Path, Settings, Console], TaskResult]] = {
-    "ner": task_ner, "dates": task_dates, "quotes": task_quotes, "events": task_events, "articles": task_articles,
+    "ner": task_ner, "dates": task_dates, "quotes": task_quotes, "events": task_events, "entities": task_entities,
+    "articles": task_articles,
 }
 
 

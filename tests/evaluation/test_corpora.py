@@ -105,6 +105,31 @@ def test_meantime_dev():
     check_docs(docs)
 
 
+def test_meantime_dev_entity_mentions():
+    """Entity mentions of PER/ORG/LOC instances: as many as the XML's REFERS_TO sources pointing at such an ENTITY
+    (counted here with regular expressions, not the loader's parser), each inside its text with its head inside it."""
+    import re
+
+    expected = 0
+    for path in sorted((CORPORA / "meantime-dev" / "intra-doc_annotation").glob("*/*.xml")):
+        xml = path.read_text(encoding="utf-8")
+        typed = set(re.findall(r'<ENTITY [^>]*ent_type="(?:PER|ORG|LOC)"[^>]*m_id="(\d+)"', xml))
+        typed |= set(re.findall(r'<ENTITY [^>]*m_id="(\d+)"[^>]*ent_type="(?:PER|ORG|LOC)"', xml))
+        for block in re.findall(r"<REFERS_TO\b.*?</REFERS_TO>", xml, re.S):
+            target = re.search(r'<target m_id="(\d+)"', block)
+            if target and target.group(1) in typed:
+                expected += len(re.findall(r"<source m_id=", block))
+    docs = C.load_meantime(CORPORA)
+    spans = [s for d in docs for s in d.extra["entities"]]
+    assert len(spans) == expected > 700
+    assert {s.label for s in spans} == {"PER", "ORG", "LOC"}
+    assert sum(s.extra["syntactic_type"] == "NAM" for s in spans) > 350
+    for d in docs:
+        for s in d.extra["entities"]:
+            text = d.title if s.extra["field"] == "title" else d.body
+            assert s.text == text[s.start : s.end] and s.start <= s.extra["head"][0] < s.extra["head"][1] <= s.end, (d.doc_id, s)
+
+
 def test_mapped_text_offsets():
     m = C.MappedText("  A\u00a0 b \r\n\r\n\r\n\tc  d\n")
     assert m.text == "A b\n\nc d"

@@ -281,3 +281,13 @@ def test_quiet_prefect_defaults_yield_to_the_environment():
     run = lambda extra: subprocess.run([sys.executable, "-c", script], env={**env, **extra}, capture_output=True, text=True, cwd=REPO, check=True).stdout.strip()
     assert run({}) == "['1', '180', 'false']"
     assert run({"DO_NOT_TRACK": "0", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "30"}) == "['0', '30', 'false']"
+
+
+def test_dictionary_write_replaces_only_its_section(tmp_path):
+    doc = tmp_path / "DOC.md"
+    doc.write_text("# Title\n\nintro\n\n<!-- data-dictionary:start -->\nSTALE-ROWS\n<!-- data-dictionary:end -->\n\nafter\n")
+    result = invoke(app, ["dictionary", "--write", str(doc)])
+    assert result.exit_code == 0, result.output
+    text = doc.read_text()
+    assert text.startswith("# Title\n\nintro\n") and text.rstrip().endswith("after") and "STALE-ROWS" not in text
+    assert "#### `lineage`" in text and "| merged_into | string | yes |" in text

@@ -30,6 +30,9 @@ def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
     """`merged_into_root`: an id merged into another points at a row of this table that is itself not merged (one
     step from any id to its entity), and never at itself."""
     frame = frame.copy()
+    if "merged_into" not in frame or "entity_id" not in frame:  # a missing column fails the column-list check
+        frame["merged_into_root"] = True
+        return frame
     roots = set(frame.loc[frame["merged_into"].isna(), "entity_id"])
     frame["merged_into_root"] = [m is None or m != m or (m in roots and m != e) for e, m in zip(frame["entity_id"], frame["merged_into"])]
     return frame

@@ -91,8 +91,9 @@ def _stage(done: int | None, total: int | None, shard_size: int, short: bool = F
 
 
 def _flow(reextract: bool):
-    from flows import pipeline
+    import importlib
 
+    pipeline = importlib.import_module("flows.pipeline")
     return pipeline.newsflow_reextract if reextract else pipeline.newsflow_run
 
 

@@ -48,10 +48,10 @@ def test_discovery_of_a_missing_folder_is_an_error(tmp_path):
 def test_a_reader_crash_becomes_malformed_file_and_the_other_files_survive(monkeypatch):
     real = tasks.parse_file
 
-    def flaky(path, data, now, day_first=False):
+    def flaky(path, data, now, day_first=False, **limits):
         if path == "boom.jsonl":
             raise KeyError("surprise")
-        return real(path, data, now=now, day_first=day_first)
+        return real(path, data, now=now, day_first=day_first, **limits)
 
     monkeypatch.setattr(tasks, "parse_file", flaky)
     good = json.dumps({"title": "Fine", "body": "Still read."}).encode()

@@ -66,6 +66,13 @@ class RunState:
     reasons: dict = field(default_factory=dict)
     report: GateReport = field(default_factory=GateReport)
 
+    COUNTS = ("files_seen", "files_new", "articles_written", "duplicates_merged", "quarantined", "records_seen", "articles_retracted",
+              "articles_extracted", "articles_stale")
+
+    def counts(self) -> dict[str, int]:
+        """The counters a run reports, in `runs` and in the summary alike."""
+        return {name: getattr(self, name) for name in self.COUNTS}
+
     def note_quarantined(self, path: str, record: int | None, reason: str | None = None) -> None:
         """Keys the articles suite checks no article carries (a whole file when record is None)."""
         self.quarantined_keys.add(f"{path}#{record}")
@@ -380,15 +387,7 @@ def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunSta
         started_at=state.started_at,
         finished_at=finished_at,
         raw_dir=str(settings.raw_dir),
-        files_seen=state.files_seen,
-        files_new=state.files_new,
-        articles_written=state.articles_written,
-        duplicates_merged=state.duplicates_merged,
-        quarantined=state.quarantined,
-        records_seen=state.records_seen,
-        articles_retracted=state.articles_retracted,
-        articles_extracted=state.articles_extracted,
-        articles_stale=state.articles_stale,
+        **state.counts(),
         rows_articles=staging.row_count("articles"),
         rows_mentions=staging.row_count("mentions"),
         rows_entities=entities.num_rows,

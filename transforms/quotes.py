@@ -64,10 +64,16 @@ def _lines(name: str) -> list[list[str]]:
 
 @lru_cache(maxsize=1)
 def cue_frames() -> dict[str, frozenset[str]]:
-    """Cue verb lemma -> the frames it reports through: `clause` (said (that) ...), `to` (vowed to ...), `object`
-    (blasted X for ..., called for ...)."""
+    """Cue verb lemma -> the frames it reports through: `clause` (said (that) ...), `to` (vowed to ...), `as-it`
+    (only as `as X put it`: a quote's cue, reporting nothing itself), `object` (blasted X for ..., called for ...)."""
     rows = _lines("cue_verbs.tsv")
     return {r[0]: frozenset(r[1].split("+")) for r in rows[1:]}
+
+
+@lru_cache(maxsize=1)
+def evidence_nouns() -> frozenset[str]:
+    """Head nouns of recordings, figures and findings (`the videos show ...`)."""
+    return frozenset(r[0] for r in _lines("evidence_nouns.txt"))
 
 
 @lru_cache(maxsize=1)
@@ -233,20 +239,60 @@ def _speaker_head(cue, marked: bool = False) -> object | None:
         if to is None and cue.i + 1 < len(cue.doc) and cue.doc[cue.i + 1].lower_ == "to":
             to = cue.doc[cue.i + 1]
         return next((c for c in to.children if c.dep_ == "pobj"), None) if to is not None else None
-    verb = cue
+    verb, via_prep = cue, False
     for _ in range(4):
-        subj = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+        # the cue's own passive subject is its hearer (`he was told`); that of a verb a preposition ties the cue
+        # to is its speaker too (`After saying …, she was taken to hospital`), unless an agent is named (`by …`)
+        deps = ("nsubj", "nsubjpass") if via_prep and not any(c.dep_ == "agent" for c in verb.children) else ("nsubj",)
+        subj = next((c for c in verb.children if c.dep_ in deps and _wordlike(c)), None)
         if subj is not None:
             return subj
         # a participle modifying a noun only for quotes in marks: `documents demanding that ...` report nothing
         if verb.dep_ == "relcl" or (marked and verb.dep_ == "acl"):
             return verb.head
         if verb.dep_ == "pcomp" and verb.head.dep_ == "prep":
-            verb = verb.head
+            verb, via_prep = verb.head, True
+        if verb.dep_ == "xcomp" and any(c.lower_ == "to" for c in verb.children) and not _is_cue(verb.head):
+            # `forced Stumpf to admit`, `leading analysts to forecast`: the object speaks (but `asked them to
+            # say …` is the asker's request: that verb is a cue of its own)
+            obj = next((c for c in verb.head.children if c.dep_ == "dobj" and c.i < verb.i and _animate(c)), None)
+            if obj is not None:
+                return obj
         if verb.dep_ not in ("advcl", "conj", "xcomp", "prep") or verb.head is verb:
             return None
         verb = verb.head
     return None
+
+
+def _evidence(cue) -> bool:
+    """The cue's subject is a recording, a figure or a finding (`the footage shows`)."""
+    subj = next((c for c in cue.children if c.dep_ == "nsubj"), None)
+    return subj is not None and subj.lemma_.lower() in evidence_nouns()
+
+
+def _reporting_cue(tok):
+    """The cue whose report `tok` stands in (`said [the footage shows …]`, `said [X] and [that the footage shows …]`)."""
+    for _ in range(3):
+        if tok.dep_ not in ("ccomp", "conj") or tok.head is tok:
+            return None
+        dep, tok = tok.dep_, tok.head
+        if _is_cue(tok):  # reached through its complement; a coordinated cue (`research showed …, studies suggest`) is not
+            return tok if dep == "ccomp" else None
+    return None
+
+
+def _wordlike(tok) -> bool:
+    """Not a dash or mark the parser took for a subject (`public ― Trump boasted`); `70%` is one."""
+    return tok.text == "%" or any(ch.isalnum() for ch in tok.text)
+
+
+def _animate(tok) -> bool:
+    """A person or a body that can speak: a name, a personal pronoun, a role or source noun (`the minister`)."""
+    if tok.ent_type_ in ("PERSON", "ORG", "NORP", "GPE"):
+        return True
+    if tok.pos_ == "PRON":
+        return tok.lower_ in ("him", "her", "them", "us", "me")
+    return tok.lemma_.lower() in ROLE_HEADS or tok.lemma_.lower() in source_nouns()
 
 
 def _phrase(head, fld: _Field, avoid: list[tuple[int, int]]) -> tuple[int, int]:
@@ -278,7 +324,8 @@ def _adjacent_head(cue, fld: _Field, avoid: list[tuple[int, int]]):
     right before (`,” Rep. Jane Doe (D-Md.) said`) or right after it (`,” said Jane Doe`), outside quotes."""
     doc = cue.doc
     left = []
-    for t in reversed(doc[max(0, cue.i - 12) : cue.i]):
+    opens = cue.i == 0 or doc[cue.i - 1].text in _SENTENCE_END or "\n" in doc[cue.i - 1].text_with_ws
+    for t in reversed(doc[max(0, cue.i - 12) : cue.i] if not opens else []):  # `Said Ellis: “…”`: none on the left
         if t.text in MARKS or t.text in _SENTENCE_END and t.i < cue.i - 1 or fld.in_quote(t.idx):
             break
         left.append(t)
@@ -286,6 +333,8 @@ def _adjacent_head(cue, fld: _Field, avoid: list[tuple[int, int]]):
     for t in doc[cue.i + 1 : cue.i + 4]:
         if t.is_punct:
             break
+        if t.dep_ in ("nsubj", "nsubjpass") and t.head is not cue:
+            break  # `saying her foot was “…”`: the subject of the reported clause, not the speaker
         right.append(t)
     pick = next((t for t in left if _usable(t, cue, fld, avoid)), None)
     pick = pick or next((t for t in right if t.pos_ != "PRON" and _usable(t, cue, fld, avoid)), None)
@@ -315,6 +364,8 @@ def _attribution(cue, fld: _Field, avoid: list[tuple[int, int]], marked: bool = 
     """Speaker and cue of a cue token; `marked`: for a quote in marks, whose cue is certain, a speaker standing
     next to the cue is taken when the parse gives none."""
     head = _speaker_head(cue, marked)
+    if head is not None:
+        head = _named_apposition(head, cue, fld, avoid) or head
     if head is not None and not _usable(head, cue, fld, avoid):
         head = None
     if head is None and marked and cue.lower_ != "according":
@@ -328,6 +379,22 @@ def _attribution(cue, fld: _Field, avoid: list[tuple[int, int]], marked: bool = 
         cue_span, lemma = (cue.idx, cue.idx + len(cue)), cue.lemma_.lower()
     start, end = _phrase(head, fld, avoid)
     return _resolved((start, end), *_speaker_kind(head, start, fld), cue_span, lemma)
+
+
+def _named_apposition(head, cue, fld: _Field, avoid: list[tuple[int, int]]):
+    """A named person beside a subject that names nobody or a place (`WASHINGTON -- President Obama, …, said`,
+    `With 50 days until the election, Jane Doe, an adviser, called`): the apposition is the speaker. Role nouns keep their
+    phrase (`The minister, Jane Doe, said`) and resolve to the name through `_speaker_kind`."""
+    named = fld.mention_at(head.idx, head.idx + len(head))
+    if named is not None and named.label in PERSON_LABELS and _usable(head, cue, fld, avoid):
+        return None
+    if head.pos_ == "PRON" or head.lemma_.lower() in ROLE_HEADS or head.lemma_.lower() in source_nouns():
+        return None
+    for c in head.children:
+        m = fld.mention_at(c.idx, c.idx + len(c)) if c.dep_ == "appos" else None
+        if m is not None and m.label in PERSON_LABELS and _usable(c, cue, fld, avoid):
+            return c
+    return None
 
 
 def _resolved(span, kind: str, ent, cue_span, cue_lemma) -> _Attribution:
@@ -386,6 +453,7 @@ def _labelled(fld: _Field, start: int, end: int) -> _Attribution:
 
 
 _DASH = re.compile(r"[\"”»']*\s*([―—–]+)\s*")
+_SIGNATURE = re.compile(r"((?:[A-Z][\w.'’-]*)(?: [A-Z][\w.'’-]*){0,3})[.,]?[ \t]*(?:\n|$)")
 
 
 def _dash_speaker(fld: _Field, e: int) -> _Attribution | None:
@@ -394,9 +462,15 @@ def _dash_speaker(fld: _Field, e: int) -> _Attribution | None:
     if not m:
         return None
     name = next((x for x in fld.mentions if x.start == m.end() and x.label in PERSON_LABELS | GROUP_LABELS), None)
-    if name is None:
+    if name is not None:
+        return _resolved((name.start, name.end), _named_kind(name), name, m.span(1), m.group(1))
+    # a signature the model did not tag: capitalised words alone up to the end of the line (`” ― Jo Ann Roe`)
+    line = _SIGNATURE.match(fld.text, m.end())
+    if line is None:
         return None
-    return _resolved((name.start, name.end), _named_kind(name), name, m.span(1), m.group(1))
+    start, end = line.span(1)
+    end -= fld.text[end - 1] in ".,"
+    return _resolved((start, end), "unknown", None, m.span(1), m.group(1))
 
 
 def _lead_in(doc, fld: _Field, s: int, e: int) -> _Attribution | None:
@@ -426,7 +500,13 @@ def _is_cue(tok) -> bool:
     if tok.lower_ == "according":
         nxt = tok.doc[tok.i + 1] if tok.i + 1 < len(tok.doc) else None
         return nxt is not None and nxt.lower_ == "to"
-    return tok.pos_ in ("VERB", "AUX") and tok.lemma_.lower() in cue_frames() and tok.lemma_.lower() != "be"
+    frames = cue_frames().get(tok.lemma_.lower())
+    if not frames or tok.pos_ not in ("VERB", "AUX") or tok.lemma_.lower() == "be":
+        return False
+    if frames == {"as-it"}:  # only in `as X put it`
+        kids = {c.lower_ for c in tok.children}
+        return "it" in kids and "as" in kids
+    return True
 
 
 def _window_cue(doc, fld: _Field, s: int, e: int):
@@ -566,6 +646,9 @@ def _field_quotes(fld: _Field) -> list[Quote]:
         if content is None:
             continue
         attr = _attribution(tok, fld, [content])
+        outer = _reporting_cue(tok) if attr is not None and _evidence(tok) else None
+        if outer is not None:  # `Smith said the videos show …`: what the videos show is Smith's claim
+            attr = _attribution(outer, fld, [content]) or attr
         if attr is None:
             continue
         reported.append((content[0], content[1], attr))

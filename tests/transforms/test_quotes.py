@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import CORPORA, SEED, needs_corpora
 from transforms.extraction import extract_articles
 from transforms.mentions import ArticleText, entity_id
-from transforms.quotes import cue_frames, quote_spans, source_nouns, LEXICONS
+from transforms.quotes import cue_frames, evidence_nouns, quote_spans, source_nouns, LEXICONS
 from transforms.readers import parse_file
 
 KINDS = {"person", "organization", "anonymous", "pronoun", "unknown"}
@@ -179,6 +179,66 @@ def test_colon_lead_in_and_nested_quote(nlp):
     assert (q.speaker_text, q.cue, q.speaker_kind) == ("Bruno Keller", "wrote", "person")
 
 
+def speakers(quotes):
+    return [(q.quote_type, q.text, q.speaker_text) for q in quotes]
+
+
+def test_named_apposition_speaks_for_a_subject_that_names_nobody(nlp):
+    # a dateline in capitals or a time phrase parsed as the subject: the named apposition is the speaker
+    quotes = run(nlp, "DUNMORE -- Mayor Ida Brennock, opening the new ferry pier on Monday, said it would “bring the island closer”.")
+    assert speakers(quotes) == [("partial", "bring the island closer", "Mayor Ida Brennock")]
+    assert quotes[0].speaker_entity_id == person_id("Ida Brennock")
+    quotes = run(nlp, "With ten days until the vote, Corin Ashdale, a strategist for the campaign, called the poll “a wake-up call” for volunteers.")
+    assert speakers(quotes) == [("partial", "a wake-up call", "Corin Ashdale")]
+    # a role noun keeps its phrase and resolves to the name
+    quotes = run(nlp, "The port director, Olwen Tregarth, said the channel would “stay shut until spring”.")
+    assert quotes[0].speaker_text == "The port director" and quotes[0].speaker_entity_id == person_id("Olwen Tregarth")
+
+
+def test_inverted_cue_at_sentence_start_takes_the_name_after_it(nlp):
+    quotes = run(nlp, "The levy would make the tariff far more complicated. Said Pellow: “Nobody on this board asked for it.”")
+    assert speakers(quotes) == [("direct", "Nobody on this board asked for it.", "Pellow")]
+
+
+def test_participle_after_a_preposition_speaks_through_the_main_subject(nlp):
+    quotes = run(nlp, "After saying her ankle was “too swollen to stand on,” she was driven to the clinic for an x-ray.")
+    assert speakers(quotes) == [("partial", "too swollen to stand on,", "she")]
+
+
+def test_as_x_put_it(nlp):
+    quotes = run(nlp, "As Marta Fenwick, an economist in Leeds, recently put it, “The rules are a maze with no exit.”")
+    assert speakers(quotes) == [("direct", "The rules are a maze with no exit.", "Marta Fenwick")]
+    assert quotes[0].cue == "put"
+    assert run(nlp, "He put it on the shelf and left.") == []
+
+
+def test_dash_signature_the_model_did_not_tag(nlp):
+    body = "“We want the library kept open on Sundays.” ― Quill Zabrowski-Hart\n\n“Buses after nine would help.” ― Ondine Pyle."
+    got = [(q.text, q.speaker_text, q.cue) for q in run(nlp, body)]
+    assert got == [("We want the library kept open on Sundays.", "Quill Zabrowski-Hart", "―"), ("Buses after nine would help.", "Ondine Pyle", "―")]
+
+
+def test_object_of_a_causing_verb_speaks_but_not_the_asked(nlp):
+    quotes = run(nlp, "The losses led Harwick Mills to warn that it would close two plants in the spring.")
+    assert speakers(quotes) == [("indirect", "that it would close two plants in the spring", "Harwick Mills")]
+    # `asked the councillors to say`: the request is the chair's, whose own cue is `asked`
+    quotes = run(nlp, "The chair, Della Owusu, asked the councillors to say whether the budget should pass.")
+    assert all(q.speaker_text != "the councillors" for q in quotes)
+
+
+def test_what_evidence_shows_inside_a_report_is_the_reporters_claim(nlp):
+    quotes = run(nlp, "Lawyer Benedikt Sorel said the videos were “too blurry to use” and that the footage shows the driver braking hard before the bend.")
+    assert [(q.quote_type, q.text, q.speaker_text, q.cue_lemma) for q in quotes] == [
+        ("partial", "too blurry to use", "Lawyer Benedikt Sorel", "say"),
+        ("indirect", "the driver braking hard before the bend", "Lawyer Benedikt Sorel", "say"),
+    ]
+
+
+def test_a_dash_parsed_as_the_subject_is_not_the_speaker(nlp):
+    body = "Rowe noted that Vey has sometimes not paid anything in council taxes ― as was true for the few years his accounts were made public ― Vey boasted, “That makes me clever.”"
+    assert speakers(run(nlp, body))[-1] == ("direct", "That makes me clever.", "Vey")
+
+
 def test_same_input_same_rows(nlp):
     body = "“Prices will fall,” said Mia Lund, an analyst. Officials said the budget was final."
     assert run(nlp, body) == run(nlp, body)
@@ -246,7 +306,7 @@ def test_cue_verbs_are_verb_lemmas_without_duplicates(nlp):
     for verb in entries:
         assert verb.isalpha() and verb.islower(), verb
         assert _lemma(nlp, _regular_s_form(verb), "VERB", "VBZ", "Number=Sing|Person=3|Tense=Pres|VerbForm=Fin") == verb, verb
-        assert cue_frames()[verb] and cue_frames()[verb] <= {"clause", "to", "object"}, verb
+        assert cue_frames()[verb] and cue_frames()[verb] <= {"clause", "to", "object", "as-it"}, verb
 
 
 def test_source_nouns_are_noun_lemmas_without_duplicates(nlp):
@@ -255,6 +315,14 @@ def test_source_nouns_are_noun_lemmas_without_duplicates(nlp):
     for noun in entries:
         assert noun.isalpha() and noun.islower(), noun
         assert _lemma(nlp, _regular_s_form(noun), "NOUN", "NNS", "Number=Plur") == noun, noun
+
+
+def test_evidence_nouns_are_noun_lemmas_without_duplicates(nlp):
+    entries = _entries("evidence_nouns.txt")
+    assert len(entries) == len(set(entries)) == len(evidence_nouns())
+    for noun in entries:
+        assert noun.isalpha() and noun.islower(), noun
+        assert _lemma(nlp, noun, "NOUN", "NN", "Number=Sing") == noun, noun
 
 
 def test_inflected_cues_are_found_through_their_lemma(nlp):

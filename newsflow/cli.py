@@ -96,10 +96,12 @@ def run(
         raise typer.Exit(NOTHING_TO_READ)
     from newsflow.nlp import ModelNotInstalled
     from newsflow.runner import run_pipeline
-    from newsflow.store import StoreError
+    from newsflow.store import CuratedStore, StoreError
 
     started = time.monotonic()
     try:
+        with CuratedStore(settings.curated_dir).lock():  # refuse at once, not after the flow's start-up
+            pass
         summary = run_pipeline(settings, console=err, total_files=len(scan.files))
     except (StoreError, ModelNotInstalled) as exc:
         err.print(f"[red]error:[/red] {exc}")

@@ -28,7 +28,7 @@ MIN_YEAR = 1900
 
 def sha256(data: bytes | str) -> str:
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        data = data.encode("utf-8", "surrogatepass")  # a lone surrogate from a JSON escape still hashes
     return hashlib.sha256(data).hexdigest()
 
 
@@ -98,6 +98,8 @@ class _Context:
 
     def reject(self, record: int | None, reason: str, detail: str, raw: str | None = None) -> None:
         sha = sha256(raw) if raw is not None else self.raw_sha
+        # The detail may quote the bad value; a lone surrogate in it could not be written to Parquet.
+        detail = detail.encode("utf-8", "backslashreplace").decode("utf-8")
         self.result.rejections.append(Rejection(self.path, record, reason, detail, sha))
 
     def add(self, record: int, fields: dict, raw: str | None = None) -> None:

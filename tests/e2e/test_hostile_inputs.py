@@ -168,9 +168,11 @@ def test_hostile_inputs_cost_no_good_record(run_flow, tmp_path, no_network):
     raw.mkdir()
     corpus = write_corpus(raw)
     assert corpus.hostile >= 300 and len(corpus.good) >= 100
-    with pytest.raises(OSError):  # the guard is on: a connection to another machine fails and is recorded
-        socket.create_connection(("192.0.2.1", 80), timeout=1)
-    assert no_network == [("connect", ("192.0.2.1", 80))]
+    with pytest.raises(OSError), socket.socket() as probe:  # the guard is on: a connection or a lookup fails and is recorded
+        probe.connect(("192.0.2.1", 80))
+    with pytest.raises(OSError):
+        socket.create_connection(("example.org", 80), timeout=1)
+    assert no_network == [("connect", ("192.0.2.1", 80)), ("getaddrinfo", "example.org")]
     no_network.clear()
     summary = run_flow(raw, out, max_file_mb=MAX_FILE_MB, workers=1)
     assert summary.published

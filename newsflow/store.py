@@ -42,6 +42,9 @@ EXTRACTION_SCHEMA = pa.schema([("article_id", pa.string()), ("model_name", pa.st
 STATE_TABLES = {STATE_FILES: FILES_SCHEMA, STATE_EXTRACTION: EXTRACTION_SCHEMA}
 # Tables rewritten whole by every run; the others only ever gain files.
 REWRITTEN = {"entities"}
+# Quarantine reasons that can go away without a change to the file (after upgrading newsflow, or raising
+# max_file_mb): `--retry-failed` reads such files again.
+RETRIED = {"failed_validation", "too_large"}
 # What a run id or a partition value may look like: it becomes a folder or file name, so it can never hold a path
 # separator or be `..` (a crafted date, language or source field cannot lead a write out of the curated folder).
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -83,7 +86,7 @@ class PriorState:
     article_keys: pa.Table  # article_id, source_path, content_sha256, body_sha256
     quarantine_keys: set[tuple[str, int | None, str]]
     lineage: pa.Table  # source_path, outcome, article_id
-    failed_paths: set[str] = frozenset()  # files with records quarantined for failing validation
+    failed_paths: set[str] = frozenset()  # files `--retry-failed` reads again (see RETRIED)
 
 
 class CuratedStore:
@@ -120,7 +123,7 @@ class CuratedStore:
             article_keys=self.read("articles", ["article_id", "source_path", "content_sha256", "body_sha256"]),
             quarantine_keys=set(zip(*(quarantined.column(c).to_pylist() for c in quarantined.column_names))),
             lineage=self.read("lineage", ["source_path", "outcome", "article_id"]),
-            failed_paths={p for p, r in zip(*(self.read("quarantine", ["source_path", "reason"]).column(c).to_pylist() for c in ("source_path", "reason"))) if r == "failed_validation"},
+            failed_paths={p for p, r in zip(*(self.read("quarantine", ["source_path", "reason"]).column(c).to_pylist() for c in ("source_path", "reason"))) if r in RETRIED},
         )
 
     def lock(self) -> "RunLock":

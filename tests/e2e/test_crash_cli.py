@@ -126,8 +126,37 @@ def test_killed_runs_leave_the_last_complete_run_and_the_next_run_completes(run_
     assert sorted(p.name for p in (out / ".versions").iterdir() if p.name.endswith(".partial")) == []
     # Each query saw one run's whole table: the first run's, then (after the last run's switch) the last run's.
     assert report["errors"] == [] and report["queries"] > 20
-    con = duckdb.connect(str(out / "newsflow.duckdb"), read_only=True)
     first = {"runs": [1, len(before["articles"])], "articles": [len(before["articles"]), 1], "lineage": [len(before["lineage"])]}
     last = {"runs": [2, len(after["articles"])], "articles": [len(after["articles"]), 2], "lineage": [len(after["lineage"])]}
     for table, states in report["seen"].items():
         assert states[0] == first[table] and set(map(tuple, states)) <= {tuple(first[table]), tuple(last[table])}, (table, states)
+
+
+def test_a_second_run_on_a_folder_in_use_is_refused_at_once(cli_env, tmp_path):
+    """A run holds the folder (a process holding the lock, as a run does while it works): a second `newsflow run`
+    stops before the flow's start-up with a clear message; once the holder is killed the folder is free."""
+    from newsflow.store import CuratedStore
+
+    raw, out, ready = tmp_path / "raw", tmp_path / "out", tmp_path / "holding"
+    _write(raw, FIRST)
+    hold = f"""
+import pathlib, time
+from newsflow.store import CuratedStore
+with CuratedStore(pathlib.Path({str(out)!r})).lock():
+    pathlib.Path({str(ready)!r}).touch()
+    time.sleep(300)
+"""
+    holder = subprocess.Popen([sys.executable, "-c", hold], env=cli_env, cwd=REPO)
+    try:
+        while not ready.exists():
+            assert holder.poll() is None
+            time.sleep(0.05)
+        started = time.monotonic()
+        refused = _cli(cli_env, raw, out)
+        assert refused.returncode == 2 and "another newsflow run is publishing" in refused.stderr, refused.stderr[-2000:]
+        assert time.monotonic() - started < 60 and not (out / "current").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    with CuratedStore(out).lock():  # the holder killed, its lock went with it
+        pass

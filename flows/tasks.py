@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from expectations.gate import SUITES, Gate, GateReport
 from newsflow import __version__
+from newsflow.crash import checkpoint
 from newsflow.nlp import Extractor
 from newsflow.runner import walk_raw
 from newsflow.schema import LINEAGE, QUARANTINE, TABLES
@@ -30,7 +32,21 @@ from transforms.records import FUTURE_TOLERANCE, ParseResult, Rejection
 from transforms.runs import RunRecord, build_run_row
 
 # Tasks pass large in-memory objects; hashing them for a cache key would cost more than the work.
-pipeline_task = task(cache_policy=NO_CACHE, persist_result=False)
+_task = task(cache_policy=NO_CACHE, persist_result=False)
+
+
+def pipeline_task(name: str):
+    """A Prefect task with a kill point named after it at its start (`newsflow.crash`: crash-safety tests)."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def at_checkpoint(*args, **kwargs):
+            checkpoint(name)
+            return fn(*args, **kwargs)
+
+        return _task(name=name)(at_checkpoint)
+
+    return decorate
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ def run(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", metavar="N", min=1, help=f"spaCy batch size {_default('batch_size')}."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help=f"Progress on stderr: a bar in a terminal, plain lines otherwise {_default('progress', 'on')}."),
     exclude: Optional[list[str]] = typer.Option(None, "--exclude", metavar="PATTERN", help=f"File name pattern to skip (repeatable) {_default('exclude')}."),
-    retry_failed: Optional[bool] = typer.Option(None, "--retry-failed", help=f"Read again the files whose records failed a record-level check (after upgrading newsflow) {_default('retry_failed', 'off')}."),
+    retry_failed: Optional[bool] = typer.Option(None, "--retry-failed", help=f"Read again the files whose records failed a record-level check (after upgrading newsflow) or that were too large (after raising NEWSFLOW_MAX_FILE_MB) {_default('retry_failed', 'off')}."),
 ) -> None:
     """Process every supported file under RAW and publish validated tables under --curated."""
     try:
@@ -96,10 +96,12 @@ def run(
         raise typer.Exit(NOTHING_TO_READ)
     from newsflow.nlp import ModelNotInstalled
     from newsflow.runner import run_pipeline
-    from newsflow.store import StoreError
+    from newsflow.store import CuratedStore, StoreError
 
     started = time.monotonic()
     try:
+        with CuratedStore(settings.curated_dir).lock():  # refuse at once, not after the flow's start-up
+            pass
         summary = run_pipeline(settings, console=err, total_files=len(scan.files))
     except (StoreError, ModelNotInstalled) as exc:
         err.print(f"[red]error:[/red] {exc}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
+from newsflow.crash import checkpoint
 from newsflow.gdelt import create_gdelt_view
 from newsflow.schema import PARTITION_COLUMN, PARTITIONED, TABLES
 
@@ -40,6 +42,18 @@ EXTRACTION_SCHEMA = pa.schema([("article_id", pa.string()), ("model_name", pa.st
 STATE_TABLES = {STATE_FILES: FILES_SCHEMA, STATE_EXTRACTION: EXTRACTION_SCHEMA}
 # Tables rewritten whole by every run; the others only ever gain files.
 REWRITTEN = {"entities"}
+# Quarantine reasons that can go away without a change to the file (after upgrading newsflow, or raising
+# max_file_mb): `--retry-failed` reads such files again.
+RETRIED = {"failed_validation", "too_large"}
+# What a run id or a partition value may look like: it becomes a folder or file name, so it can never hold a path
+# separator or be `..` (a crafted date, language or source field cannot lead a write out of the curated folder).
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def safe_name(value: str, what: str) -> str:
+    if not isinstance(value, str) or not _SAFE_NAME.fullmatch(value) or ".." in value:
+        raise StoreError(f"{what} {value!r} cannot be a file or folder name (letters, digits, '_', '-', '.' only)")
+    return value
 
 
 class StoreError(RuntimeError):
@@ -72,7 +86,7 @@ class PriorState:
     article_keys: pa.Table  # article_id, source_path, content_sha256, body_sha256
     quarantine_keys: set[tuple[str, int | None, str]]
     lineage: pa.Table  # source_path, outcome, article_id
-    failed_paths: set[str] = frozenset()  # files with records quarantined for failing validation
+    failed_paths: set[str] = frozenset()  # files `--retry-failed` reads again (see RETRIED)
 
 
 class CuratedStore:
@@ -109,7 +123,7 @@ class CuratedStore:
             article_keys=self.read("articles", ["article_id", "source_path", "content_sha256", "body_sha256"]),
             quarantine_keys=set(zip(*(quarantined.column(c).to_pylist() for c in quarantined.column_names))),
             lineage=self.read("lineage", ["source_path", "outcome", "article_id"]),
-            failed_paths={p for p, r in zip(*(self.read("quarantine", ["source_path", "reason"]).column(c).to_pylist() for c in ("source_path", "reason"))) if r == "failed_validation"},
+            failed_paths={p for p, r in zip(*(self.read("quarantine", ["source_path", "reason"]).column(c).to_pylist() for c in ("source_path", "reason"))) if r in RETRIED},
         )
 
     def lock(self) -> "RunLock":
@@ -117,12 +131,28 @@ class CuratedStore:
 
     # --- writing ------------------------------------------------------------------------------------------------
     def stage(self, run_id: str) -> "Staging":
+        """A new version to build; the caller holds `lock()`, so what earlier runs left half-made is removed."""
         self.root.mkdir(parents=True, exist_ok=True)
+        self.clean_leftovers()
         for name in list(TABLES):
             link = self.root / name
             if link.exists() and not link.is_symlink():
                 raise StoreError(f"{link} is a real folder, not newsflow's link into {CURRENT}/; move it away or choose another --curated folder")
         return Staging(self, run_id)
+
+
+    def clean_leftovers(self) -> None:
+        """Remove what a killed run left behind (never visible to readers): versions still being staged, temporary
+        links and database files, and a version renamed into place but never made current (it sorts after the
+        current one, as run ids start with their start time). Only under the lock: no other run is writing them."""
+        versions = self.root / VERSIONS
+        current = self.current
+        for version in sorted(versions.iterdir()) if versions.is_dir() else ():
+            if version.name.endswith(".partial") or (version != current and (current is None or version.name > current.name)):
+                shutil.rmtree(version, ignore_errors=True)
+        for tmp in [*self.root.glob(f".{CURRENT}.*"), self.root / f".{DB_NAME}.tmp"]:
+            if tmp.is_symlink() or tmp.exists():
+                tmp.unlink()
 
 
 class RunLock:
@@ -151,7 +181,7 @@ class Staging:
 
     def __init__(self, store: CuratedStore, run_id: str):
         self.store = store
-        self.run_id = run_id
+        self.run_id = safe_name(run_id, "run id")
         self.final = store.root / VERSIONS / run_id
         self.path = store.root / VERSIONS / f"{run_id}.partial"
         if self.path.exists():
@@ -171,6 +201,7 @@ class Staging:
                         os.link(src, dst)  # unchanged files are shared between versions, never rewritten
                     else:  # written before a column was added: carried over in today's schema
                         self._write_file(dst, conform(pq.read_table(src), schema))
+        checkpoint("store.staged")
 
     def write(self, table: str, data: pa.Table) -> int:
         """Add rows to a table of this version (a new file per call, per partition). Returns rows written."""
@@ -184,6 +215,7 @@ class Staging:
             months = data.column(PARTITION_COLUMN).to_pylist()
             body = data.drop_columns([PARTITION_COLUMN]).select(schema.names).cast(schema)
             for month in sorted(set(months)):
+                safe_name(month, PARTITION_COLUMN)
                 mask = pa.array([m == month for m in months])
                 self._write_file(self.path / table / f"{PARTITION_COLUMN}={month}" / name, body.filter(mask))
         else:
@@ -205,6 +237,7 @@ class Staging:
                 tmp = path.with_name(path.name + ".tmp")
                 pq.write_table(data.filter(pa.compute.invert(hit)), tmp, compression="zstd")
                 os.replace(tmp, path)  # replaces this version's link only; the published file is untouched
+                checkpoint("store.retract")
                 removed += n
         return removed
 
@@ -218,6 +251,7 @@ class Staging:
     def _write_file(path: Path, table: pa.Table) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, path, compression="zstd")
+        checkpoint("store.write")
 
     def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
         return self.store.read(table, columns, version=self.path)
@@ -226,25 +260,33 @@ class Staging:
         return sum(pq.ParquetFile(f).metadata.num_rows for f in self.store.files_of(table, self.path))
 
     def commit(self, keep_versions: int = 1) -> Path:
-        """Make this version current in one atomic step, then refresh the DuckDB views and drop old versions."""
+        """Make this version current in one atomic step (the `current` link), then refresh the DuckDB views and
+        drop old versions. Killed before that step, readers keep the previous version; after it, the new one
+        (the table links exist before, and the views read through them)."""
         for table, schema in TABLES.items():
             if not self.store.files_of(table, self.path):
                 # Every table has at least one file, so globs and views work on an empty table.
                 target = self.path / table / (f"{PARTITION_COLUMN}=unknown" if table in PARTITIONED else "")
                 target.mkdir(parents=True, exist_ok=True)
                 pq.write_table(schema.empty_table(), target / "part-empty.parquet", compression="zstd")
+        checkpoint("commit.filled")
         os.rename(self.path, self.final)
+        checkpoint("commit.renamed")
         root = self.store.root
-        tmp_link = root / f".{CURRENT}.{self.run_id}"
-        if tmp_link.is_symlink():
-            tmp_link.unlink()
-        os.symlink(os.path.join(VERSIONS, self.run_id), tmp_link)
-        os.replace(tmp_link, root / CURRENT)
         for table in TABLES:
             link = root / table
             if not link.is_symlink():
                 os.symlink(os.path.join(CURRENT, table), link)
+                checkpoint("commit.table_link")
+        tmp_link = root / f".{CURRENT}.{self.run_id}"
+        if tmp_link.is_symlink():
+            tmp_link.unlink()
+        os.symlink(os.path.join(VERSIONS, self.run_id), tmp_link)
+        checkpoint("commit.tmp_link")
+        os.replace(tmp_link, root / CURRENT)
+        checkpoint("commit.switched")
         write_duckdb_views(root)
+        checkpoint("commit.views")
         self._drop_old_versions(keep_versions)
         return self.final
 
@@ -257,6 +299,7 @@ class Staging:
         done = sorted((p for p in versions.iterdir() if p.is_dir() and not p.name.endswith(".partial") and p != current), key=lambda p: p.name)
         for old in done[: max(0, len(done) - keep)]:
             shutil.rmtree(old, ignore_errors=True)
+            checkpoint("commit.dropped")
 
 
 def write_duckdb_views(root: Path) -> Path:
@@ -275,6 +318,7 @@ def write_duckdb_views(root: Path) -> Path:
         create_gdelt_view(con)
     finally:
         con.close()
+    checkpoint("views.tmp_written")
     os.replace(tmp, root / DB_NAME)
     return root / DB_NAME
 

@@ -28,7 +28,7 @@ MIN_YEAR = 1900
 
 def sha256(data: bytes | str) -> str:
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        data = data.encode("utf-8", "surrogatepass")  # a lone surrogate from a JSON escape still hashes
     return hashlib.sha256(data).hexdigest()
 
 
@@ -80,6 +80,8 @@ def parse_file(path: str, data: bytes, now: datetime, day_first: bool = False, m
         reader(text, ctx)
     except _FileError as exc:
         ctx.result.rejections.append(Rejection(path, exc.record, exc.reason, exc.detail, raw_sha))
+    if not ctx.result.articles and not ctx.result.rejections:  # `[]`, a CSV header alone: accounted for, not lost
+        return reject("no_records", "the file holds no records")
     return ctx.result
 
 
@@ -96,6 +98,8 @@ class _Context:
 
     def reject(self, record: int | None, reason: str, detail: str, raw: str | None = None) -> None:
         sha = sha256(raw) if raw is not None else self.raw_sha
+        # The detail may quote the bad value; a lone surrogate in it could not be written to Parquet.
+        detail = detail.encode("utf-8", "backslashreplace").decode("utf-8")
         self.result.rejections.append(Rejection(self.path, record, reason, detail, sha))
 
     def add(self, record: int, fields: dict, raw: str | None = None) -> None:
@@ -270,6 +274,9 @@ def _read_jsonl(text: str, ctx: _Context) -> None:
         except json.JSONDecodeError as exc:
             ctx.reject(index, "malformed_record", f"line {index + 1}: invalid JSON ({exc.msg} at column {exc.colno})", line)
             continue
+        except RecursionError:
+            ctx.reject(index, "malformed_record", f"line {index + 1}: JSON nested too deeply to read", line)
+            continue
         _add_object(obj, index, ctx, line)
 
 
@@ -278,6 +285,8 @@ def _read_json(text: str, ctx: _Context) -> None:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _FileError("malformed_file", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise _FileError("malformed_file", "JSON nested too deeply to read") from None
     if isinstance(obj, dict):
         for key in ("articles", "items", "data", "records"):
             if isinstance(obj.get(key), list):
@@ -293,6 +302,11 @@ def _add_object(obj, index: int, ctx: _Context, raw: str) -> None:
         ctx.reject(index, "malformed_record", f"record {index} is a JSON {type(obj).__name__}, not an object", raw)
         return
     ctx.add(index, _fields_from_mapping(obj), raw)
+
+
+# The csv module stops a whole file at a field over 128 KiB; the file's size is already bounded (max_file_mb), so a
+# long field is read like any other and the rows after it are not lost.
+csv.field_size_limit(2**31 - 1)
 
 
 def _read_csv(text: str, ctx: _Context) -> None:
@@ -437,10 +451,25 @@ _TIME_KEYS = {
 }
 
 
+# A sentence of at least this many words: what separates an article's text from navigation and cookie banners.
+_PROSE_WORDS = 8
+
+
+def _has_prose(text: str) -> bool:
+    return any(len(sentence.split()) >= _PROSE_WORDS for sentence in re.split(r"[.!?\n]", text))
+
+
 def _read_html(text: str, ctx: _Context) -> None:
     import trafilatura  # heavy import, only needed for HTML
 
-    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, include_tables=False, deduplicate=False)
+    options = dict(with_metadata=True, include_comments=False, include_tables=False, deduplicate=False)
+    # Precise extraction first; trafilatura's fallback extractors find text on more pages, but on a page without
+    # an article they return its menus and banners, so their text counts only when it holds a real sentence.
+    doc = trafilatura.bare_extraction(text, favor_precision=True, fast=True, **options)
+    if doc is None:
+        doc = trafilatura.bare_extraction(text, **options)
+        if doc is not None and not _has_prose((doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)).get("text") or ""):
+            doc = None
     if doc is None:
         raise _FileError("no_body", "no main text found in the page")
     meta = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)

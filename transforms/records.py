@@ -55,6 +55,7 @@ REASONS = {
     "malformed_file": "the file does not parse as its format",
     "malformed_record": "one record does not parse or is not an object",
     "no_body": "the record has no article text",
+    "no_records": "the file parses but holds no record (an empty JSON list, a CSV header alone)",
     "bad_date": "a date field cannot be read as a date",
     "implausible_date": "a date is before 1900 or more than a day after the run started",
     "too_large": "the file, or its decompressed content, is larger than the max_file_mb setting",

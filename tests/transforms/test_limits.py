@@ -39,3 +39,27 @@ def test_links_are_followed_only_inside_raw(tmp_path):
     found, excluded = walk_raw(raw, ())
     assert [rel for rel, _ in found] == ["alias.txt", "sub/real.txt"]
     assert excluded == ["leak.txt"]  # a linked folder outside RAW is not entered at all
+
+
+def test_a_file_too_large_is_read_again_with_retry_failed_after_raising_the_limit(tmp_path):
+    """Its bytes do not change, so only --retry-failed reads it again; its quarantine row is then retracted."""
+    from flows import tasks
+    from newsflow.store import CuratedStore
+
+    raw, store = tmp_path / "raw", CuratedStore(tmp_path / "out")
+    raw.mkdir()
+    (raw / "big.jsonl").write_bytes(GOOD * 50)
+    (raw / "small.jsonl").write_bytes(GOOD)
+    staging = store.stage("20240101T000000Z-000001")
+    state = tasks.load_published_state.fn(store, "20240101T000000Z-000001", NOW, "m")
+    found = tasks.discover_raw_files.fn(raw, ()).files
+    plan = tasks.plan_raw_files.fn(raw, found, state)
+    files = tasks.read_new_raw_files.fn(raw, found, plan, max_bytes=1000)
+    parsed = tasks.parse_raw_files.fn(files, NOW, False, max_bytes=1000)
+    assert [(r.source_path, r.reason) for r in parsed.rejections] == [("big.jsonl", "too_large")]
+    tasks.stage_tables.fn(staging, tasks.build_article_rows.fn(parsed, files, state, "en"), files, state)
+    staging.commit()
+    again = tasks.load_published_state.fn(store, "20240101T000000Z-000002", NOW, "m")
+    assert tasks.plan_raw_files.fn(raw, found, again).to_read == {}  # unchanged: skipped
+    retry = tasks.plan_raw_files.fn(raw, found, again, retry_failed=True)
+    assert set(retry.to_read) == {"big.jsonl"} and retry.retract_paths == {"big.jsonl"}

@@ -219,12 +219,17 @@ def test_html_without_main_text_is_no_body_for_the_whole_file():
     assert [(r.source_record, r.reason) for r in result.rejections] == [(None, "no_body")]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: trafilatura's fallback turns a page of navigation and a cookie banner into a body")
 def test_html_with_only_boilerplate_is_no_body():
     page = ('<html><head><title>Valley Times</title></head><body><nav><a href="/">Home</a> <a href="/sport">Sport</a></nav>'
             '<div class="cookie">We use cookies. Accept all cookies to continue.</div><footer>Copyright Valley Times</footer></body></html>')
     result = parse("menu.html", page)
     assert not result.articles and [r.reason for r in result.rejections] == ["no_body"]
+    # a short article with no markup around it still is one, and so is a page only the fallback extractors read
+    (short,) = parse("short.html", "<html><body><article><p>The council of Tartu met on Monday.</p></article></body></html>").articles
+    assert short.body == "The council of Tartu met on Monday."
+    loose = "<html><body><div>Home | Sport</div><div>The new tram line in Tartu opened on Monday after two years of building work.</div></body></html>"
+    (page_text,) = parse("loose.html", loose).articles
+    assert "The new tram line in Tartu opened on Monday" in page_text.body
 
 
 def test_utf16_with_bom_is_decoded_and_without_bom_is_binary():

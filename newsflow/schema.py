@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from transforms.records import REASONS
+
 TS = pa.timestamp("us", tz="UTC")
 
 
@@ -137,7 +139,7 @@ QUARANTINE = pa.schema(
     [
         _f("source_path", pa.string(), "Path of the raw file, relative to RAW."),
         _f("source_record", pa.int32(), "Record index inside the file when one record was bad; null when the whole file was.", True),
-        _f("reason", pa.string(), "Short reason code: empty_file, binary_file, undecodable, bad_gzip, unsupported_format, malformed_file, malformed_record, no_body, bad_date, implausible_date."),
+        _f("reason", pa.string(), "Short reason code: " + ", ".join(REASONS) + "."),
         _f("detail", pa.string(), "Human-readable explanation."),
         _f("raw_sha256", pa.string(), "SHA-256 of the raw bytes of the file (or of the record)."),
         _f("run_id", pa.string(), "Run that quarantined it."),

@@ -22,7 +22,9 @@ def new_run_id(started_at: datetime) -> str:
 
 
 @flow(name="newsflow-run", log_prints=False, validate_parameters=False)
-def newsflow_run(settings: Settings, on_progress: Callable[[float, int], None] | None = None) -> RunSummary:
+def newsflow_run(settings: Settings | dict, on_progress: Callable[[float, int], None] | None = None) -> RunSummary:
+    """One run; a served deployment passes `settings` as the JSON it stores."""
+    settings = Settings.of(settings)
     started_at = datetime.now(timezone.utc)
     store, gate = CuratedStore(settings.curated_dir), Gate()
     discovery = tasks.discover_raw_files(settings.raw_dir, settings.exclude)

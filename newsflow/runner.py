@@ -102,6 +102,26 @@ def _flow(reextract: bool, settings: Settings | None = None):
     return pipeline.newsflow_run
 
 
+class ServeError(RuntimeError):
+    pass
+
+
+def serve_flow(settings: Settings, name: str = "newsflow", cron: str | None = None, interval: float | None = None) -> None:
+    """Serve `newsflow run` as a Prefect deployment (Prefect's own `flow.serve`) with these settings as its
+    parameter: runs start on the schedule, or when triggered in the UI, each in a fresh process, one at a time.
+    Stopping (Ctrl-C) pauses the schedule."""
+    from prefect.settings import get_current_settings
+
+    if not get_current_settings().api.url:
+        raise ServeError(
+            "serving needs a Prefect server: start one (`prefect server start`) and "
+            "`export PREFECT_API_URL=http://127.0.0.1:4200/api`, or point PREFECT_API_URL at yours"
+        )
+    flow = _flow(False, settings)
+    flow.serve(name=name, cron=cron, interval=interval, parameters={"settings": settings.to_json()}, limit=1,
+               description=f"newsflow run {settings.raw_dir} -> {settings.curated_dir}")
+
+
 def dask_task_runner(settings: Settings):
     """Prefect's Dask task runner: the cluster at `dask_address`, or a local cluster of `workers` processes (one
     per core when 0) with one thread each (spaCy holds the GIL) that starts and stops with the run."""

@@ -56,6 +56,18 @@ class Settings:
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
+    def to_json(self) -> dict:
+        """The settings as JSON values (paths as text, tuples as lists): what a deployment stores as its parameter."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def of(cls, value: "Settings | dict") -> "Settings":
+        """Settings from a flow parameter: as given, or from the JSON a deployment stored (`to_json`)."""
+        if isinstance(value, cls):
+            return value
+        kinds = {f.name: str(f.type) for f in fields(cls)}
+        return cls(**{k: Path(v) if kinds[k] == "Path" else tuple(v) if kinds[k].startswith("tuple") else v for k, v in value.items()})
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
         """Defaults, overridden by NEWSFLOW_<FIELD> environment variables, then by explicit overrides."""
@@ -66,6 +78,10 @@ class Settings:
             if raw is not None and raw != "":
                 values[f.name] = _coerce(f.name, f.type, raw)
         return cls(**values).replace(**overrides)
+
+
+def _jsonable(value):
+    return str(value) if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value
 
 
 def _coerce(name: str, type_name: str, raw: str):

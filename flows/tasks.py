@@ -19,8 +19,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from expectations.gate import SUITES, Gate, GateReport
-from newsflow import __version__
-from newsflow import reports
+from newsflow import __version__, reports
 from newsflow.nlp import Extractor
 from newsflow.runner import walk_raw
 from newsflow.schema import LINEAGE, QUARANTINE, TABLES

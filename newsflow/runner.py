@@ -7,6 +7,7 @@ anywhere else (CI logs, `make run | tee`) plain lines, at least one every `HEART
 from __future__ import annotations
 
 import fnmatch
+import logging
 import os
 import threading
 import time
@@ -128,6 +129,7 @@ def dask_task_runner(settings: Settings):
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # read when distributed is imported
     from prefect_dask import DaskTaskRunner
 
+    logging.getLogger("distributed.nanny").setLevel(logging.ERROR)  # "still alive after 4 s, killing" at every shutdown
     if settings.dask_address:
         return DaskTaskRunner(address=settings.dask_address)
     workers = settings.workers or os.cpu_count() or 1

@@ -1,6 +1,6 @@
 """`newsflow serve`: against a real local Prefect server, a scheduled run of the served deployment picks up new raw
 files and publishes them. Slow (a fresh server migrates its database, about 25 s); run on its own with
-`pytest tests/test_serve.py`."""
+`pytest tests/e2e/test_serve.py`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
+
+import pytest
 
 from newsflow.store import CuratedStore
 from tests.conftest import REPO
@@ -22,6 +23,8 @@ ARTICLE = """Harbour Board Approves Night Ferry Trial
 
 The harbour board voted on Tuesday to run a night ferry between the two island towns for six months, its chair said.
 """
+
+pytestmark = pytest.mark.e2e
 
 
 def _free_port() -> int:

@@ -6,10 +6,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from expectations.gate import SUITES
 from newsflow.reports import ARTIFACT_KEY, STAGES
 from newsflow.store import CuratedStore
 from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.e2e
 
 
 def _artifact_of(run_id: str):

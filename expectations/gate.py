@@ -140,7 +140,7 @@ class Gate:
         """Great Expectations Data Docs of every validation this gate ran (a page per table and batch, and the
         suites) under `folder`; returns its index.html. The 4 MB of fonts and images they use are kept once, in
         `folder`'s parent's parent (OUT/_runs/data_docs_static), shared by every run's docs through a link."""
-        folder = Path(folder)
+        folder = Path(folder).absolute()  # GX wants an absolute base directory
         self._checkpoints  # noqa: B018 (the context is made with the checkpoints)
         backend = {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)}
         self.context.add_data_docs_site("newsflow", {"class_name": "SiteBuilder", "store_backend": backend})  # once per gate

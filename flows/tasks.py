@@ -422,7 +422,7 @@ def run_shards(files: list[RawFile], plan: ReadPlan, state: RunState, settings: 
 
     def read(shard: list[RawFile]):
         to_read = {f.rel_path: plan.to_read[f.rel_path] for f in shard if f.rel_path in plan.to_read}
-        return read_parse_shard.submit(settings.raw_dir, shard, to_read, state.started_at, settings.day_first, max_bytes)
+        return read_parse_shard.submit(Path(settings.raw_dir).absolute(), shard, to_read, state.started_at, settings.day_first, max_bytes)
 
     reading = deque(read(shard) for shard in shards[:window])
     extracting: deque = deque()

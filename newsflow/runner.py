@@ -118,6 +118,7 @@ def serve_flow(settings: Settings, name: str = "newsflow", cron: str | None = No
             "serving needs a Prefect server: start one (`prefect server start`) and "
             "`export PREFECT_API_URL=http://127.0.0.1:4200/api`, or point PREFECT_API_URL at yours"
         )
+    settings = settings.replace(raw_dir=Path(settings.raw_dir).absolute(), curated_dir=Path(settings.curated_dir).absolute())
     flow = _flow(False, settings)
     flow.serve(name=name, cron=cron, interval=interval, parameters={"settings": settings.to_json()}, limit=1,
                description=f"newsflow run {settings.raw_dir} -> {settings.curated_dir}")

@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -116,7 +118,7 @@ class Gate:
 
         for name in ("great_expectations", "great_expectations.data_context.types.base"):
             logging.getLogger(name).setLevel(logging.ERROR)  # GX sets INFO on some of its loggers at import
-        context = gx.get_context(mode="ephemeral")
+        context = self.context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         source = context.data_sources.add_pandas("newsflow")
         checkpoints = {}
@@ -133,6 +135,23 @@ class Gate:
                 gx.Checkpoint(name=f"{table}_gate", validation_definitions=[definition], result_format=result_format)
             )
         return checkpoints
+
+    def build_data_docs(self, folder: Path) -> Path:
+        """Great Expectations Data Docs of every validation this gate ran (a page per table and batch, and the
+        suites) under `folder`; returns its index.html. The 4 MB of fonts and images they use are kept once, in
+        `folder`'s parent's parent (OUT/_runs/data_docs_static), shared by every run's docs through a link."""
+        folder = Path(folder).absolute()  # GX wants an absolute base directory
+        self._checkpoints  # noqa: B018 (the context is made with the checkpoints)
+        backend = {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)}
+        self.context.add_data_docs_site("newsflow", {"class_name": "SiteBuilder", "store_backend": backend})  # once per gate
+        self.context.build_data_docs(site_names=["newsflow"])
+        shared, static = folder.parent.parent / "data_docs_static", folder / "static"
+        if shared.is_dir():
+            shutil.rmtree(static)
+        else:
+            static.rename(shared)
+        static.symlink_to(os.path.relpath(shared, folder), target_is_directory=True)
+        return folder / "index.html"
 
     def validate(self, tables: dict[str, pa.Table], parameters: dict | None = None, context: dict | None = None) -> GateReport:
         """Validate each table (cast to its schema already); `parameters` fill the suites' $PARAMETER values and

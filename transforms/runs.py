@@ -64,3 +64,4 @@ class RunSummary:
     quotes_written: int = 0
     events_written: int = 0
     failed_validation: int = 0
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # wall seconds per stage (read, extraction, validation, ...)

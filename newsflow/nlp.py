@@ -36,8 +36,11 @@ _WORKER: dict = {}
 
 
 def _init_worker(model_name: str, batch_size: int) -> None:
+    import gc
+
     _WORKER["nlp"] = load_nlp(model_name)
     _WORKER["batch_size"] = batch_size
+    gc.freeze()  # the model's objects live as long as the worker: keep the garbage collector from scanning them again
 
 
 def _extract_timed(nlp, articles: list[ArticleText], batch_size: int) -> tuple[list[ArticleExtraction], float, float]:

@@ -28,7 +28,7 @@ from rich.table import Table
 
 from newsflow.runner import walk_raw
 from newsflow.settings import Settings
-from newsflow.startup import _free_port
+from newsflow.startup import free_port
 from transforms.readers import format_of, parse_file
 
 _REUTERS = re.compile(rb"<REUTERS\b.*?</REUTERS>", re.S | re.I)
@@ -113,7 +113,7 @@ def one_file_run(one: Path, out: Path, api_url: str | None) -> float:
 
 def running_server() -> tuple[subprocess.Popen, str]:
     """`prefect server start` on a free loopback port, once it answers."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/api"

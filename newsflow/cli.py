@@ -97,12 +97,13 @@ def run(
         raise typer.Exit(NOTHING_TO_READ)
     from newsflow.nlp import ModelNotInstalled
     from newsflow.runner import run_pipeline
+    from newsflow.startup import StartupError
     from newsflow.store import StoreError
 
     started = time.monotonic()
     try:
         summary = run_pipeline(settings, console=err, total_files=len(scan.files))
-    except (StoreError, ModelNotInstalled) as exc:
+    except (StoreError, ModelNotInstalled, StartupError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)
     print_summary(summary, settings, wall_seconds=time.monotonic() - started)
@@ -176,12 +177,13 @@ def reextract(
         raise typer.Exit(2)
     from newsflow.nlp import ModelNotInstalled
     from newsflow.runner import run_pipeline
+    from newsflow.startup import StartupError
     from newsflow.store import StoreError
 
     started = time.monotonic()
     try:
         summary = run_pipeline(settings, console=err, reextract=True)
-    except (StoreError, ModelNotInstalled) as exc:
+    except (StoreError, ModelNotInstalled, StartupError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)
     print_summary(summary, settings, wall_seconds=time.monotonic() - started)

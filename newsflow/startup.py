@@ -27,7 +27,11 @@ _PORT_IN_USE = 3
 DEFAULT_TIMEOUT = 180.0
 
 
-def _free_port() -> int:
+class StartupError(RuntimeError):
+    """Prefect's temporary server did not come up."""
+
+
+def free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -48,7 +52,7 @@ class TemporaryServer:
     def start(self) -> "TemporaryServer":
         spec = importlib.util.find_spec("prefect")
         app_dir = str(Path(spec.origin).parent.parent)  # what Prefect passes as uvicorn's --app-dir
-        self.port = _free_port()
+        self.port = free_port()
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
         args = [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"]
@@ -66,7 +70,7 @@ class TemporaryServer:
             code = self.process.poll()
             if code is not None:
                 if self.restarts >= 2:
-                    raise RuntimeError(f"Prefect's temporary server exited with code {code} ({self.restarts + 1} attempts)")
+                    raise StartupError(f"Prefect's temporary server exited with code {code} ({self.restarts + 1} attempts)")
                 self.restarts += 1
                 self.start()
                 continue
@@ -78,7 +82,7 @@ class TemporaryServer:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"Prefect's temporary server did not answer within {timeout:.0f} s (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)")
+        raise StartupError(f"Prefect's temporary server did not answer within {timeout:.0f} s (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)")
 
     def stop(self) -> None:
         process, self.process = self.process, None

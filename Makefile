@@ -30,8 +30,11 @@ test: install
 eval: install
 	$(BIN)/newsflow eval all
 
+# The benchmark: the first 5,000 Reuters-21578 articles (its .sgm files only), the whole pipeline beside bare nlp.pipe.
+BENCH_RAW   ?= ../shared/corpora/reuters21578
+BENCH_LIMIT ?= 5000
 bench: install
-	$(BIN)/newsflow bench ../shared/corpora/bbc-news
+	$(BIN)/newsflow bench $(BENCH_RAW) --limit $(BENCH_LIMIT) --exclude '*.txt' --exclude '*.dtd' --exclude '*.md'
 
 dictionary: install
 	$(BIN)/newsflow dictionary --write README.md

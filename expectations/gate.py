@@ -18,7 +18,7 @@ import os
 import shutil
 import warnings
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -102,49 +102,64 @@ def schema_expectations(schema: pa.Schema, derived: list[str], record_key: str |
     return checks + not_null
 
 
+@lru_cache(maxsize=1)
+def _gx_context():
+    """One ephemeral GX context per process (its import and set-up cost seconds), shared by every Gate."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="great_expectations")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.ERROR)  # GX sets INFO on some of its loggers at import
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return gx, context, context.data_sources.add_pandas("newsflow")
+
+
+@lru_cache(maxsize=None)
+def _checkpoint(table: str):
+    """The table's suite, validation definition and checkpoint, built once per process on first use."""
+    gx, context, source = _gx_context()
+    module = SUITES[table]
+    batch = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(f"{table}_frame")
+    # The whole list at once: adding expectations one by one copies the suite each time (10x slower, seconds here).
+    expectations = schema_expectations(TABLES[table], getattr(module, "DERIVED", []), getattr(module, "RECORD_KEY", None)) + module.expectations()
+    suite = context.suites.add(gx.ExpectationSuite(name=table, expectations=expectations))
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=suite))
+    key = getattr(module, "RECORD_KEY", None)
+    result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": [key]} if key else {"result_format": "SUMMARY"}
+    return context.checkpoints.add(gx.Checkpoint(name=f"{table}_gate", validation_definitions=[definition], result_format=result_format))
+
+
 class Gate:
-    """One ephemeral GX context per process, with a suite, validation definition and checkpoint per table."""
+    """The suites of `tables` (all by default), on the process's one ephemeral GX context."""
 
     def __init__(self, tables: list[str] | None = None):
         self.tables = tables or list(SUITES)
+        self._earlier: list | None = None  # validation results in the shared context before this gate's first
 
-    @cached_property
-    def _checkpoints(self) -> dict:
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-        logging.getLogger("great_expectations").setLevel(logging.ERROR)
-        warnings.filterwarnings("ignore", module="great_expectations")
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        for name in ("great_expectations", "great_expectations.data_context.types.base"):
-            logging.getLogger(name).setLevel(logging.ERROR)  # GX sets INFO on some of its loggers at import
-        context = self.context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        source = context.data_sources.add_pandas("newsflow")
-        checkpoints = {}
+    def warm(self) -> "Gate":
+        """Import GX and build every suite now (start-up does it while Prefect's server boots)."""
         for table in self.tables:
-            module = SUITES[table]
-            batch = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(f"{table}_frame")
-            suite = context.suites.add(gx.ExpectationSuite(name=table))
-            for expectation in schema_expectations(TABLES[table], getattr(module, "DERIVED", []), getattr(module, "RECORD_KEY", None)) + module.expectations():
-                suite.add_expectation(expectation)
-            definition = context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=suite))
-            key = getattr(module, "RECORD_KEY", None)
-            result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": [key]} if key else {"result_format": "SUMMARY"}
-            checkpoints[table] = context.checkpoints.add(
-                gx.Checkpoint(name=f"{table}_gate", validation_definitions=[definition], result_format=result_format)
-            )
-        return checkpoints
+            _checkpoint(table)
+        return self
 
     def build_data_docs(self, folder: Path) -> Path:
         """Great Expectations Data Docs of every validation this gate ran (a page per table and batch, and the
         suites) under `folder`; returns its index.html. The 4 MB of fonts and images they use are kept once, in
         `folder`'s parent's parent (OUT/_runs/data_docs_static), shared by every run's docs through a link."""
         folder = Path(folder).absolute()  # GX wants an absolute base directory
-        self._checkpoints  # noqa: B018 (the context is made with the checkpoints)
+        _, context, _ = _gx_context()
+        results = context.validation_results_store
+        for key in self._earlier or ():  # the process's context is shared: earlier gates' results had their docs
+            results.remove_key(key)
         backend = {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)}
-        self.context.add_data_docs_site("newsflow", {"class_name": "SiteBuilder", "store_backend": backend})  # once per gate
-        self.context.build_data_docs(site_names=["newsflow"])
+        if "newsflow" in (context.get_config().data_docs_sites or {}):
+            context.delete_data_docs_site("newsflow")
+        context.add_data_docs_site("newsflow", {"class_name": "SiteBuilder", "store_backend": backend})
+        context.build_data_docs(site_names=["newsflow"])
         shared, static = folder.parent.parent / "data_docs_static", folder / "static"
         if shared.is_dir():
             shutil.rmtree(static)
@@ -157,11 +172,13 @@ class Gate:
         """Validate each table (cast to its schema already); `parameters` fill the suites' $PARAMETER values and
         `context` carries what cross-table checks need (e.g. the articles whose text mention offsets point into)."""
         report = GateReport()
+        if self._earlier is None:
+            self._earlier = list(_gx_context()[1].validation_results_store.list_keys())
         for table, data in tables.items():
             frame = data.to_pandas()
             module = SUITES[table]
             frame = module.prepare(frame, context or {})
-            checkpoint = self._checkpoints[table]
+            checkpoint = _checkpoint(table)
             run = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters or {})
             report.rows_checked[table] = len(frame)
             report.success = report.success and bool(run.success)

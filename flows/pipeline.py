@@ -11,10 +11,18 @@ from prefect import flow
 
 from expectations.gate import Gate
 from flows import tasks
-from newsflow.nlp import Extractor
+from newsflow.nlp import Extractor, load_nlp
 from newsflow.settings import Settings
 from newsflow.store import CuratedStore, StoreError
 from transforms.runs import RunSummary
+
+
+def warm_up(settings: Settings, reextract: bool = False) -> None:
+    """What every run needs before its first shard, done while Prefect's server starts: the GX suites, the model
+    (a missing one fails here, before any work)."""
+    Gate().warm()
+    if settings.extract or reextract:
+        load_nlp(settings.model_name)
 
 
 def new_run_id(started_at: datetime) -> str:

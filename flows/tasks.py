@@ -103,6 +103,7 @@ class RunState:
     reasons: dict = field(default_factory=dict)
     report: GateReport = field(default_factory=GateReport)
     stage_seconds: dict = field(default_factory=dict)  # stage -> seconds of work (summed over shards)
+    worker_seconds: dict = field(default_factory=dict)  # inside `extract`, summed over the NLP processes: model, rules
     _timing: list = field(default_factory=list, repr=False)
 
     COUNTS = ("files_seen", "files_new", "articles_written", "duplicates_merged", "quarantined", "records_seen", "articles_retracted",
@@ -430,8 +431,12 @@ def run_shards(files: list[RawFile], plan: ReadPlan, state: RunState, settings: 
     runner may run at once, up to `in_flight` shards ahead; between the two, in shard order, `build_article_rows`
     settles duplicates against the published articles and the earlier shards, so every row and id is the one a
     shard-by-shard run gives."""
-    size, max_bytes = settings.shard_size, settings.max_file_mb * 1024 * 1024
-    shards = [files[start : start + size] for start in range(0, len(files), size)]
+    max_bytes = settings.max_file_mb * 1024 * 1024
+    planned = plan_shards(files, plan.to_read, settings.shard_size, settings.shard_mb * 1024 * 1024)
+    offsets = [sum(len(x) for x in planned[:n]) for n in range(len(planned))]
+    # a shard with nothing new or changed costs no task at all (a run with nothing new stays cheap)
+    work = [n for n, shard in enumerate(planned) if any(f.rel_path in plan.to_read for f in shard)]
+    shards = [planned[n] for n in work]
     window = in_flight(settings)
     local = settings.task_runner == "default"  # progress inside a shard only where the callback lives
 
@@ -447,7 +452,7 @@ def run_shards(files: list[RawFile], plan: ReadPlan, state: RunState, settings: 
             reading.append(read(shards[n + window]))
         state.add_seconds(got.seconds)
         tables = build_article_rows(got.parsed, got.files, state, settings.default_language)
-        progress = _within(on_progress, n * size, len(shard), len(files)) if local else None
+        progress = _within(on_progress, offsets[work[n]], len(shard), len(files)) if local else None
         future = extract_shard.submit(tables["articles"], extractor, state.run_id, progress) if settings.extract else None
         extracting.append((n, tables, got.files, future))
         while extracting and (len(extracting) >= window or n == len(shards) - 1):
@@ -456,9 +461,28 @@ def run_shards(files: list[RawFile], plan: ReadPlan, state: RunState, settings: 
                 extracted, seconds = future.result()
                 tables.update(extracted)
                 state.add_seconds({"extract": seconds})
-            yield Shard(k, tables, read_files)
+            yield Shard(work[k], tables, read_files)
             if on_progress:
-                on_progress(min((k + 1) * size, len(files)), len(files))
+                on_progress(offsets[work[k]] + len(planned[work[k]]), len(files))
+    state.worker_seconds = {"model": extractor.seconds["nlp"], "rules": extractor.seconds["rules"]}
+    if on_progress:
+        on_progress(len(files), len(files))
+
+
+def plan_shards(files: list[RawFile], to_read: dict[str, str], max_files: int, max_bytes: int) -> list[list[RawFile]]:
+    """Consecutive runs of files, each at most `max_files` files and, counting only the files this run reads, at
+    most `max_bytes` raw bytes (or one file): memory per shard stays flat however large the files are (Reuters
+    holds 1,000 articles per file)."""
+    out: list[list[RawFile]] = []
+    size = 0
+    for f in files:
+        cost = f.size if f.rel_path in to_read else 0
+        if not out or len(out[-1]) >= max_files or (cost and size and size + cost > max_bytes):
+            out.append([])
+            size = 0
+        out[-1].append(f)
+        size += cost
+    return out
 
 
 def in_flight(settings: Settings) -> int:
@@ -522,11 +546,17 @@ def stale_articles(staging: Staging, model_name: str) -> list[str]:
     return sorted(a for a, lang in zip(articles.column("article_id").to_pylist(), articles.column("language").to_pylist()) if lang == "en" and a not in current)
 
 
-@pipeline_task(name="publish-run")
-@stage("publish")
-def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunState, settings: Settings, finished_at: datetime) -> bool:
-    """Rebuild `entities` from all mentions, validate it and the run record, then switch the curated folder to
-    the staged version (or discard it)."""
+# What `entities` is computed from (mentions, the dates of their articles) and what must find their entity in it.
+ENTITY_INPUTS = {"articles", "mentions", "quotes", "events"}
+
+
+def _last_run_made_by(staging: Staging, model_name: str) -> bool:
+    """The published version came from this newsflow version and model (an upgrade rebuilds entities)."""
+    runs = staging.read("runs", ["started_at", "pipeline_version", "model_name"]).sort_by([("started_at", "descending")])
+    return runs.num_rows > 0 and runs.column("pipeline_version")[0].as_py() == __version__ and runs.column("model_name")[0].as_py() == model_name
+
+
+def _rebuild_entities(staging: Staging, gate: Gate, state: RunState) -> int:
     mentions = staging.read("mentions", ["entity_id", "canonical_name", "label", "country_code", "text", "article_id"])
     entities = build_entities(mentions, staging.read("articles", ["article_id", "published_at"]))
     referenced = {e for e in mentions.column("entity_id").to_pylist() if e is not None}
@@ -535,6 +565,19 @@ def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunSta
     referenced |= {e for col in events.columns for e in col.to_pylist() if e is not None}
     validate_tables.fn(gate, {"entities": entities}, state, "entities", {"mention_entity_ids": sorted(referenced)})
     staging.replace("entities", entities)
+    return entities.num_rows
+
+
+@pipeline_task(name="publish-run")
+@stage("publish")
+def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunState, settings: Settings, finished_at: datetime) -> bool:
+    """Rebuild `entities` from all mentions and validate it (or, when no table it is built from changed, carry it
+    over: a run with nothing new stays cheap), validate the run record, then switch the curated folder to the
+    staged version (or discard it)."""
+    if staging.changed.isdisjoint(ENTITY_INPUTS) and _last_run_made_by(staging, settings.model_name) and staging.carry("entities"):
+        entity_rows = staging.row_count("entities")
+    else:
+        entity_rows = _rebuild_entities(staging, gate, state)
     state.articles_stale = len(stale_articles(staging, settings.model_name))
     record = RunRecord(
         run_id=state.run_id,
@@ -544,7 +587,7 @@ def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunSta
         **state.counts(),
         rows_articles=staging.row_count("articles"),
         rows_mentions=staging.row_count("mentions"),
-        rows_entities=entities.num_rows,
+        rows_entities=entity_rows,
         rows_quarantine=staging.row_count("quarantine"),
         rows_quotes=staging.row_count("quotes"),
         rows_events=staging.row_count("events"),
@@ -552,7 +595,7 @@ def publish_run(store: CuratedStore, staging: Staging, gate: Gate, state: RunSta
         pipeline_version=__version__,
         model_name=settings.model_name,
     )
-    state.rows = {t: staging.row_count(t) for t in TABLES if t not in ("entities", "runs")} | {"entities": entities.num_rows}
+    state.rows = {t: staging.row_count(t) for t in TABLES if t not in ("entities", "runs")} | {"entities": entity_rows}
     run_row = build_run_row(record)
     validate_tables.fn(gate, {"runs": run_row}, state, "runs")
     save_run_record(store.root, state.run_id, "validation.json", state.report.to_json())
@@ -590,6 +633,7 @@ def report_run(gate: Gate, state: RunState, published: bool, excluded: list[str]
         events_written=state.events_written,
         failed_validation=len(state.report.quarantined),
         stage_seconds={name: round(s, 3) for name, s in state.stage_seconds.items()},
+        worker_seconds={name: round(s, 3) for name, s in state.worker_seconds.items()},
         data_docs=str(docs),
     )
     reports.publish_artifact(summary)

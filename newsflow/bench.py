@@ -1,74 +1,246 @@
-"""`newsflow bench RAW`: throughput of the real flow on the same input, without and with extraction.
+"""`newsflow bench RAW`: the whole pipeline beside the bare model, in one command and on the same texts.
 
-Three measurements, each a full run into a fresh temporary folder (Prefect's start-up is paid once, before):
-  foundation  the flow with extraction off: read, repair, articles, quarantine, validation, publishing;
-  extraction  the whole flow as `newsflow run` runs it;
-  model only  the spaCy pipeline alone over the same English fields (what any NER costs), for comparison.
+  start-up     a run over one small file in a fresh process (`newsflow run`), without a Prefect server configured
+               and, when PREFECT_API_URL is set (or --start-server), against a running one: the fixed cost;
+  pipeline     the whole flow over RAW (or its first --limit articles) in this process, start-up included, with the
+               wall seconds of each stage and the peak memory of the process tree (workers and server included);
+  bare model   `nlp.pipe` alone over exactly the texts the pipeline parsed, with the same model and the same number
+               of processes, their start-up (spawning, loading the model) included.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
+import sys
 import tempfile
+import threading
 import time
+import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from newsflow.runner import walk_raw
+from newsflow.reports import STAGES
 from newsflow.settings import Settings
+from newsflow.startup import free_port
+from transforms.readers import format_of, parse_file
+
+_REUTERS = re.compile(rb"<REUTERS\b.*?</REUTERS>", re.S | re.I)
 
 
-def _english_fields(out: Path) -> list[str]:
+def limited_copy(raw: Path, exclude: tuple[str, ...], limit: int, dest: Path) -> int:
+    """Copy the files of RAW, in the order a run reads them, into `dest` until they hold `limit` articles; the last
+    file is cut after the record that completes the count when its format has records (.sgm elements, .jsonl
+    lines), else copied whole. Returns the articles copied."""
+    count = 0
+    now = datetime.now(timezone.utc)
+    for rel, _size in walk_raw(raw, exclude)[0]:
+        fmt, gz = format_of(rel.rsplit("/", 1)[-1])
+        if fmt is None:
+            continue
+        data = (raw / rel).read_bytes()
+        records = sorted(a.source_record for a in parse_file(rel, data, now=now).articles)
+        if not records:
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        needed = limit - count
+        if len(records) > needed and not gz and fmt in ("sgm", "jsonl"):
+            keep = records[needed - 1] + 1  # records before it, articles or not, as the reader numbers them
+            parts = [m.group(0) for m in _REUTERS.finditer(data)] if fmt == "sgm" else data.splitlines(keepends=True)
+            target.write_bytes(b"\n".join(parts[:keep]) if fmt == "sgm" else b"".join(parts[:keep]))
+            return limit
+        target.write_bytes(data)
+        count += len(records)
+        if count >= limit:
+            return count
+    return count
+
+
+class PeakMemory:
+    """Peak resident memory of this process and all its descendants (NLP workers, Prefect's server), sampled."""
+
+    def __init__(self, interval: float = 0.2):
+        import psutil
+
+        self._root, self.interval, self.peak = psutil.Process(), interval, 0
+        self._stop = threading.Event()
+
+    def sample(self) -> int:
+        import psutil
+
+        total = 0
+        for proc in [self._root, *self._root.children(recursive=True)]:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:  # a worker that exited between listing and reading
+                pass
+        self.peak = max(self.peak, total)
+        return total
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> "PeakMemory":
+        self.sample()
+        threading.Thread(target=self._loop, name="newsflow-bench-memory", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+
+
+def one_file_run(one: Path, out: Path, api_url: str | None) -> float:
+    """Wall seconds of `newsflow run` over `one` in a fresh process (against `api_url`, or with no server set)."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "newsflow.cli", "run", str(one), "--curated", str(out), "--no-progress"],
+                          env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"the one-file run failed ({done.returncode}): {done.stderr[-2000:]}")
+    return seconds
+
+
+def running_server() -> tuple[subprocess.Popen, str]:
+    """`prefect server start` on a free loopback port, once it answers."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2):
+                return process, url
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("`prefect server start` did not answer within 180 s")
+
+
+def startup_figures(tmp: Path, raw: Path, start_server: bool) -> dict:
+    """The fixed cost: a run over one small file (the first article of RAW, as a .txt file)."""
+    one = tmp / "one"
+    one.mkdir()
+    article = _first_article(raw)
+    (one / "article.txt").write_text(f"{article.title}\n\n{article.body}\n")
+    figures = {"no_server_seconds": one_file_run(one, tmp / "one-out-a", None)}
+    api_url = os.environ.get("PREFECT_API_URL")
+    server = None
+    if not api_url and start_server:
+        server, api_url = running_server()
+    try:
+        if api_url:
+            one_file_run(one, tmp / "one-out-b", api_url)  # the server's first flow run registers the flow
+            figures["running_server_seconds"] = one_file_run(one, tmp / "one-out-c", api_url)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+    return figures
+
+
+def _first_article(raw: Path):
+    now = datetime.now(timezone.utc)
+    for rel, _size in walk_raw(raw, ())[0]:
+        if format_of(rel.rsplit("/", 1)[-1])[0] is not None:
+            articles = parse_file(rel, (raw / rel).read_bytes(), now=now).articles
+            if articles:
+                return articles[0]
+    raise ValueError(f"no article under {raw}")
+
+
+def _english_articles(out: Path):
+    from transforms.mentions import ArticleText
+
     rows = duckdb.sql(
-        f"SELECT title, caption, body FROM read_parquet('{out}/articles/**/*.parquet', hive_partitioning = true) WHERE language = 'en'"
+        f"SELECT article_id, title, caption, body, published_at FROM read_parquet('{out}/articles/**/*.parquet', hive_partitioning = true) "
+        "WHERE language = 'en' ORDER BY article_id"
     ).fetchall()
-    return [f for r in rows for f in r if f]
+    return [ArticleText(*r) for r in rows]
 
 
-def bench(settings: Settings, console: Console) -> dict:
-    from newsflow.nlp import Extractor, load_nlp
-    from newsflow.runner import run_pipeline
-    from transforms.mentions import case_for_ner
-
+def bench(settings: Settings, console: Console, limit: int | None = None, start_server: bool = False, startup: bool = True) -> dict:
     figures: dict = {}
-    with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp:
-        warm = Path(tmp) / "warm"
-        warm.mkdir()
-        run_pipeline(settings.replace(raw_dir=warm, curated_dir=Path(tmp) / "warm-out", progress=False))
-        load_nlp(settings.model_name)
-        for name, extract in (("foundation", False), ("extraction", True)):
-            out = Path(tmp) / name
-            started = time.perf_counter()
-            summary = run_pipeline(settings.replace(curated_dir=out, extract=extract, progress=False))
-            seconds = time.perf_counter() - started
-            words = duckdb.sql(f"SELECT coalesce(sum(word_count), 0) FROM read_parquet('{out}/articles/**/*.parquet', hive_partitioning = true)").fetchall()[0][0]
-            figures[name] = {"seconds": seconds, "articles": summary.articles_written, "words": int(words), "mentions": summary.mentions_written}
-        texts = [case_for_ner(t) for t in _english_fields(Path(tmp) / "foundation")]
-        started = time.perf_counter()
-        # A fresh pool, as the extraction run had: its start-up (each worker loads the model) counts in both.
-        with Extractor(settings.model_name, settings.workers, settings.batch_size) as extractor:
-            extractor.parse_only(texts)
-        figures["model only"] = {"seconds": time.perf_counter() - started, "articles": figures["foundation"]["articles"], "words": figures["foundation"]["words"], "mentions": None}
+    with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        raw = settings.raw_dir
+        if limit:
+            raw = tmp / "raw"
+            figures["limit"] = limited_copy(settings.raw_dir, settings.exclude, limit, raw)
+        if startup:
+            figures["startup"] = startup_figures(tmp, raw, start_server)
 
-    table = Table(title=f"newsflow bench: {settings.raw_dir}")
-    for col in ("measurement", "seconds", "articles/s", "words/s", "mentions"):
-        table.add_column(col, justify="right" if col != "measurement" else "left")
-    for name, f in figures.items():
+        from newsflow.runner import run_pipeline
+
+        out = tmp / "out"
+        with PeakMemory() as memory:
+            started = time.perf_counter()
+            summary = run_pipeline(settings.replace(raw_dir=raw, curated_dir=out, progress=False))
+            seconds = time.perf_counter() - started
+        stages = dict(summary.stage_seconds)
+        stages["start-up"] = seconds - summary.seconds
+        words = duckdb.sql(f"SELECT coalesce(sum(word_count), 0) FROM read_parquet('{out}/articles/**/*.parquet', hive_partitioning = true)").fetchall()[0][0]
+        figures["pipeline"] = {"seconds": seconds, "articles": summary.articles_written, "words": int(words), "mentions": summary.mentions_written,
+                               "peak_rss_mb": memory.peak / 2**20, "stages": stages, "workers": dict(summary.worker_seconds)}
+
+        from newsflow.nlp import Extractor
+        from transforms.extraction import field_texts
+
+        texts = [text for text, _ in field_texts(_english_articles(out))]
+        # A fresh pool, as the pipeline had: spawning the processes and loading the model count in both.
+        with Extractor(settings.model_name, settings.workers, settings.batch_size) as extractor:
+            started = time.perf_counter()
+            extractor.parse_only(texts)
+            bare = time.perf_counter() - started
+            processes = extractor.workers if extractor._pool is not None else 1
+        figures["bare_model"] = {"seconds": bare, "articles": summary.articles_written, "words": int(words), "texts": len(texts), "processes": processes}
+        shutil.rmtree(out, ignore_errors=True)
+
+    for name in ("pipeline", "bare_model"):
+        f = figures[name]
         f["articles_per_s"] = f["articles"] / f["seconds"] if f["seconds"] else 0.0
         f["words_per_s"] = f["words"] / f["seconds"] if f["seconds"] else 0.0
-        table.add_row(name, f"{f['seconds']:.1f}", f"{f['articles_per_s']:.1f}", f"{f['words_per_s']:,.0f}", "" if f["mentions"] is None else f"{f['mentions']:,}")
-    console.print(table)
-    base, full, model = figures["foundation"], figures["extraction"], figures["model only"]
-    drop = 1 - full["articles_per_s"] / base["articles_per_s"] if base["articles_per_s"] else 0.0
-    floor = base["seconds"] + model["seconds"]  # the foundation plus the bare model: what any NER costs
-    overhead = full["seconds"] / floor - 1 if floor else 0.0
-    console.print(
-        f"throughput: {full['articles_per_s']:.1f} articles/s with extraction, {base['articles_per_s']:.1f} for the foundation "
-        f"({drop:.0%} lower). The spaCy model alone takes {model['seconds']:.1f} s with the same processes, so the foundation "
-        f"plus the bare model would take {floor:.1f} s; the whole pipeline takes {full['seconds']:.1f} s, "
-        f"{overhead:+.0%} against that (rules, dates, entities, validation, publishing)."
-    )
-    figures["overhead_over_model"] = overhead
-    figures["throughput_drop"] = drop
+    pipe, bare = figures["pipeline"], figures["bare_model"]
+    figures["ratio"] = pipe["articles_per_s"] / bare["articles_per_s"] if bare["articles_per_s"] else 0.0
+    _print(figures, settings, console)
     return figures
+
+
+def _print(figures: dict, settings: Settings, console: Console) -> None:
+    pipe, bare = figures["pipeline"], figures["bare_model"]
+    what = f"{settings.raw_dir}" + (f", first {figures['limit']:,} articles" if "limit" in figures else "")
+    table = Table(title=f"newsflow bench: {what}")
+    for col in ("measurement", "seconds", "articles/s", "words/s"):
+        table.add_column(col, justify="right" if col != "measurement" else "left")
+    table.add_row("whole pipeline (start-up included)", f"{pipe['seconds']:.1f}", f"{pipe['articles_per_s']:.1f}", f"{pipe['words_per_s']:,.0f}")
+    table.add_row(f"bare nlp.pipe, {bare['processes']} process(es)", f"{bare['seconds']:.1f}", f"{bare['articles_per_s']:.1f}", f"{bare['words_per_s']:,.0f}")
+    console.print(table)
+    console.print(f"ratio pipeline / bare model: {figures['ratio']:.2f} ({pipe['articles']:,} articles, {pipe['words']:,} words, {pipe['mentions']:,} mentions)")
+    stages = Table(title="pipeline stages (wall seconds)")
+    stages.add_column("stage")
+    stages.add_column("seconds", justify="right")
+    for name in ("start-up", *STAGES):
+        stages.add_row(name, f"{pipe['stages'].get(name, 0.0):.1f}")
+    console.print(stages)
+    console.print(
+        f"inside extraction, summed over the worker processes: the model {pipe['workers'].get('model', 0.0):.1f} s, "
+        f"newsflow's rules {pipe['workers'].get('rules', 0.0):.1f} s"
+    )
+    console.print(f"peak memory of the process tree (workers, Prefect server): {pipe['peak_rss_mb']:,.0f} MB")
+    if "startup" in figures:
+        s = figures["startup"]
+        line = f"start-up, a run over one small file: {s['no_server_seconds']:.1f} s with no Prefect server configured"
+        line += f", {s['running_server_seconds']:.1f} s against a running server" if "running_server_seconds" in s else " (set PREFECT_API_URL or pass --start-server to measure against a running server)"
+        console.print(line)

@@ -72,6 +72,7 @@ _RAW = typer.Argument(..., metavar="RAW", help="Folder of raw files (txt, jsonl,
 _CURATED = typer.Option(None, "--curated", "-o", metavar="OUT", help=f"Output folder {_default('curated_dir')}.")
 _MODEL = typer.Option(None, "--model", metavar="NAME", help=f"spaCy pipeline name {_default('model_name')}.")
 _SHARD_SIZE = typer.Option(None, "--shard-size", metavar="N", min=1, help=f"Files per shard {_default('shard_size')}.")
+_SHARD_MB = typer.Option(None, "--shard-mb", metavar="MB", min=1, help=f"At most this many MB of raw files per shard (one file at least) {_default('shard_mb')}.")
 _WORKERS = typer.Option(None, "--workers", metavar="N", min=0, help=f"NLP worker processes (with --task-runner dask: local Dask workers, or shards in flight on --dask-address); 0 = one per core {_default('workers')}.")
 _BATCH_SIZE = typer.Option(None, "--batch-size", metavar="N", min=1, help=f"spaCy batch size {_default('batch_size')}.")
 _EXCLUDE = typer.Option(None, "--exclude", metavar="PATTERN", help=f"File name pattern to skip (repeatable) {_default('exclude')}.")
@@ -95,6 +96,7 @@ def run(
     curated: Optional[Path] = _CURATED,
     model: Optional[str] = _MODEL,
     shard_size: Optional[int] = _SHARD_SIZE,
+    shard_mb: Optional[int] = _SHARD_MB,
     workers: Optional[int] = _WORKERS,
     batch_size: Optional[int] = _BATCH_SIZE,
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help=f"Progress on stderr: a bar in a terminal, plain lines otherwise {_default('progress', 'on')}."),
@@ -104,7 +106,7 @@ def run(
     dask_address: Optional[str] = _DASK_ADDRESS,
 ) -> None:
     """Process every supported file under RAW and publish validated tables under --curated."""
-    settings = _settings(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, workers=workers, batch_size=batch_size, progress=progress,
+    settings = _settings(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, shard_mb=shard_mb, workers=workers, batch_size=batch_size, progress=progress,
                          exclude=exclude or None, retry_failed=retry_failed, task_runner=task_runner, dask_address=dask_address)
     if not raw.is_dir():
         err.print(f"[red]error:[/red] raw folder {raw} does not exist or is not a folder")
@@ -117,6 +119,7 @@ def run(
         raise typer.Exit(NOTHING_TO_READ)
     from newsflow.nlp import ModelNotInstalled
     from newsflow.runner import run_pipeline
+    from newsflow.startup import StartupError
     from newsflow.store import CuratedStore, StoreError
 
     started = time.monotonic()
@@ -124,7 +127,7 @@ def run(
         with CuratedStore(settings.curated_dir).lock():  # refuse at once, not after the flow's start-up
             pass
         summary = run_pipeline(settings, console=err, total_files=len(scan.files))
-    except (StoreError, ModelNotInstalled) as exc:
+    except (StoreError, ModelNotInstalled, StartupError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)
     print_summary(summary, settings, wall_seconds=time.monotonic() - started)
@@ -196,6 +199,7 @@ def serve(
     curated: Optional[Path] = _CURATED,
     model: Optional[str] = _MODEL,
     shard_size: Optional[int] = _SHARD_SIZE,
+    shard_mb: Optional[int] = _SHARD_MB,
     workers: Optional[int] = _WORKERS,
     batch_size: Optional[int] = _BATCH_SIZE,
     exclude: Optional[list[str]] = _EXCLUDE,
@@ -205,7 +209,7 @@ def serve(
 ) -> None:
     """Serve `newsflow run RAW` as a Prefect deployment on the Prefect server at PREFECT_API_URL: runs start on the
     schedule (or from the Prefect UI / `prefect deployment run`), one at a time, until Ctrl-C."""
-    settings = _settings(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, workers=workers, batch_size=batch_size, progress=False,
+    settings = _settings(raw_dir=raw, curated_dir=curated, model_name=model, shard_size=shard_size, shard_mb=shard_mb, workers=workers, batch_size=batch_size, progress=False,
                          exclude=exclude or None, retry_failed=retry_failed, task_runner=task_runner, dask_address=dask_address)
     if cron and interval:
         err.print("[red]error:[/red] give --cron or --interval, not both")
@@ -238,12 +242,13 @@ def reextract(
         raise typer.Exit(2)
     from newsflow.nlp import ModelNotInstalled
     from newsflow.runner import run_pipeline
+    from newsflow.startup import StartupError
     from newsflow.store import StoreError
 
     started = time.monotonic()
     try:
         summary = run_pipeline(settings, console=err, reextract=True)
-    except (StoreError, ModelNotInstalled) as exc:
+    except (StoreError, ModelNotInstalled, StartupError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)
     print_summary(summary, settings, wall_seconds=time.monotonic() - started)
@@ -301,10 +306,14 @@ def dictionary(write: Optional[Path] = typer.Option(None, "--write", metavar="FI
 @app.command(cls=_Command)
 def bench(
     raw: Path = typer.Argument(Path("data/raw"), metavar="RAW", show_default=False, help="Input folder to measure on [default: data/raw]."),
+    limit: Optional[int] = typer.Option(None, "--limit", metavar="N", min=1, help="Only the first N articles of RAW (files in run order; a Reuters .sgm or .jsonl file is cut) [default: all]."),
     workers: Optional[int] = typer.Option(None, "--workers", metavar="N", min=0, help=f"NLP worker processes, 0 = automatic {_default('workers')}."),
+    start_server: bool = typer.Option(False, "--start-server", help="Also measure the start-up against a running Prefect server, started for the purpose (done anyway when PREFECT_API_URL is set) [default: off]."),
+    exclude: Optional[list[str]] = typer.Option(None, "--exclude", metavar="PATTERN", help=f"File name pattern to skip (repeatable) {_default('exclude')}."),
     json_path: Optional[Path] = typer.Option(None, "--json", metavar="PATH", help="Also write the figures to this JSON file."),
 ) -> None:
-    """Throughput of the flow on RAW with extraction off (the foundation) and on, and of the bare model."""
+    """The whole pipeline beside bare nlp.pipe (same texts, model and processes): articles/s, words/s, their ratio,
+    seconds per stage, the one-file start-up and peak memory."""
     import json
 
     from newsflow.bench import bench as run_bench
@@ -312,7 +321,8 @@ def bench(
     if not raw.is_dir():
         err.print(f"[red]error:[/red] raw folder {raw} does not exist or is not a folder")
         raise typer.Exit(2)
-    figures = run_bench(Settings.from_env(raw_dir=raw, workers=workers), console)
+    settings = Settings.from_env(raw_dir=raw, workers=workers, exclude=tuple(exclude) if exclude else None)
+    figures = run_bench(settings, console, limit=limit, start_server=start_server)
     if json_path:
         json_path.write_text(json.dumps(figures, indent=1))
 

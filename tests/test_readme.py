@@ -98,3 +98,77 @@ def test_shell_commands_of_the_querying_section_run_as_written(samples_run):
             done = subprocess.run([str(duckdb_cli), *(_on(out, arg) for arg in command[1:])], capture_output=True, text=True, timeout=60)
             assert done.returncode == 0, done.stderr
             assert "no_body" in done.stdout
+
+
+def _cookbook() -> list[str]:
+    text = README[README.index("### Cookbook"):]
+    text = text[: text.index("\n## ")]
+    return [s for block in re.findall(r"^```sql\n(.*?)^```", text, flags=re.M | re.S) for s in _statements(block)]
+
+
+@pytest.mark.e2e
+def test_cookbook_queries_give_what_python_computes_from_the_parquet(samples_run):
+    """Each cookbook query against the same answer computed here from the Parquet files, row for row."""
+    from collections import defaultdict
+
+    _, out = samples_run
+    con = duckdb.connect(str(out / "newsflow.duckdb"), read_only=True)
+
+    def read(table):
+        return ds.dataset(out / table, format="parquet", partitioning="hive").to_table().to_pylist()
+
+    articles = {a["article_id"]: a for a in read("articles")}
+    mentions, quotes, events = read("mentions"), read("quotes"), read("events")
+    entities = {e["entity_id"]: e for e in read("entities")}
+
+    def root(entity_id):
+        return entities[entities[entity_id]["merged_into"] or entity_id]
+
+    monthly, quoted, by_type, pairs = _cookbook()
+
+    groups = defaultdict(lambda: [0, set()])
+    for m in mentions:
+        month = articles[m["article_id"]]["published_month"]
+        if m["entity_id"] and month != "unknown" and m["label"] in ("PERSON", "ORG", "GPE"):
+            e = root(m["entity_id"])
+            group = groups[(month, e["canonical_name"], e["label"])]
+            group[0] += 1
+            group[1].add(m["article_id"])
+    ranked = defaultdict(list)
+    for (month, name, label), (n, arts) in groups.items():
+        ranked[month].append((month, name, label, n, len(arts)))
+    expected = [r for month in ranked for r in sorted(ranked[month], key=lambda r: (-r[3], r[1], r[2]))[:5]]
+    expected = sorted(expected, key=lambda r: (r[0], -r[3], r[1], r[2]))
+    assert expected and con.execute(monthly).fetchall() == expected
+
+    about = defaultdict(set)
+    for q in quotes:
+        for m in mentions:
+            if (q["speaker_entity_id"] and m["entity_id"] and m["entity_id"] != q["speaker_entity_id"] and m["article_id"] == q["article_id"]
+                    and m["field"] == q["field"] and m["start_char"] >= q["start_char"] and m["end_char"] <= q["end_char"]
+                    and m["label"] in ("PERSON", "ORG", "GPE", "NORP")):
+                about[(q["speaker_canonical"], m["canonical_name"], m["label"])].add(q["quote_id"])
+    expected = sorted(((s, a, lab, len(ids)) for (s, a, lab), ids in about.items()), key=lambda r: (-r[3], r[0], r[1], r[2]))[:20]
+    assert expected and con.execute(quoted).fetchall() == expected
+
+    counts = defaultdict(int)
+    for e in events:
+        month = articles[e["article_id"]]["published_month"]
+        if e["mode"] == "asserted" and month != "unknown":
+            counts[(month, e["event_type"], e["location_country"] or e["actor1_country"])] += 1
+    expected = [(*k, n) for k, n in counts.items()]
+    expected = sorted(expected, key=lambda r: (r[0], -r[3], r[1], r[2] is None, r[2] or ""))
+    assert expected and con.execute(by_type).fetchall() == expected
+
+    present = defaultdict(set)
+    for m in mentions:
+        if m["entity_id"] and m["label"] in ("PERSON", "ORG", "GPE"):
+            present[m["article_id"]].add(root(m["entity_id"])["entity_id"])
+    together = defaultdict(int)
+    for ids in present.values():
+        for a in ids:
+            for b in ids:
+                if a < b:
+                    together[(entities[a]["canonical_name"], entities[b]["canonical_name"])] += 1
+    expected = sorted(((a, b, n) for (a, b), n in together.items()), key=lambda r: (-r[2], r[0], r[1]))[:20]
+    assert expected and con.execute(pairs).fetchall() == expected

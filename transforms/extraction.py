@@ -50,18 +50,23 @@ def pieces(text: str, size: int = PIECE_CHARS) -> list[str]:
     return out + [text] if text else out
 
 
-def parse_fields(nlp, articles: list[ArticleText], batch_size: int = 64) -> list[dict]:
-    """Docs by field for each article, each field parsed once (lines in capitals re-cased for the model); long
-    fields in pieces, joined back into one Doc whose text is the field's."""
-    from spacy.tokens import Doc
-
-    texts = [
+def field_texts(articles: list[ArticleText]) -> list[tuple[str, tuple[int, str, int]]]:
+    """What the model parses for `articles`: (text, (article index, field, piece)) in order."""
+    return [
         (piece, (i, f, k))
         for i, a in enumerate(articles)
         for f in FIELDS
         if getattr(a, f)
         for k, piece in enumerate(pieces(case_for_ner(getattr(a, f), a.body if f == "title" else None), PIECE_CHARS))
     ]
+
+
+def parse_fields(nlp, articles: list[ArticleText], batch_size: int = 64) -> list[dict]:
+    """Docs by field for each article, each field parsed once (lines in capitals re-cased for the model); long
+    fields in pieces, joined back into one Doc whose text is the field's."""
+    from spacy.tokens import Doc
+
+    texts = field_texts(articles)
     parts: list[dict] = [{} for _ in articles]
     for doc, (i, f, _k) in nlp.pipe(texts, as_tuples=True, batch_size=batch_size):
         parts[i].setdefault(f, []).append(doc)

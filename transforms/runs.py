@@ -66,3 +66,4 @@ class RunSummary:
     failed_validation: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)  # wall seconds of work by stage (see RunState.timed)
     data_docs: str = ""  # the run's Great Expectations Data Docs (index.html)
+    worker_seconds: dict[str, float] = field(default_factory=dict)  # inside `extract`, summed over the NLP processes: model, rules

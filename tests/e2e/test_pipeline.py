@@ -218,3 +218,29 @@ def test_a_failed_run_releases_the_lock(run_flow, tmp_path, monkeypatch):
         pass
     monkeypatch.undo()
     assert run_flow(raw, tmp_path / "out").published
+
+
+def _entity_inodes(out: Path) -> set[int]:
+    return {p.stat().st_ino for p in (out / "current" / "entities").rglob("*.parquet")}
+
+
+def test_a_run_with_nothing_new_reads_no_shard_and_carries_entities_over(run_flow, tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "curated"
+    raw.mkdir()
+    (raw / "one.txt").write_text("Ferry returns\n\nThe Island Ferry Company restored its morning crossing to Port Ellen on Monday.")
+    first = run_flow(raw, out)
+    entities = rows(out, "entities", "entity_id")
+    inodes = _entity_inodes(out)
+    assert first.published and entities and {"read", "parse", "articles", "extract", "validate", "stage", "publish"} <= set(first.stage_seconds)
+    second = run_flow(raw, out)
+    assert second.published and second.files_new == 0
+    # no shard task ran, and entities were linked from the previous version, not rebuilt
+    assert not {"read", "parse", "articles", "extract", "stage"} & set(second.stage_seconds)
+    assert _entity_inodes(out) == inodes and rows(out, "entities", "entity_id") == entities
+    assert [r["rows_entities"] for r in rows(out, "runs", "started_at")] == [len(entities)] * 2
+    # a new file changes mentions: entities are built again, from all of them
+    (raw / "two.txt").write_text("Ferry fares rise\n\nThe Island Ferry Company raised its fares to Port Ellen by a tenth.")
+    third = run_flow(raw, out)
+    assert third.published and third.files_new == 1 and _entity_inodes(out).isdisjoint(inodes)
+    company = [e for e in rows(out, "entities", "entity_id") if "Island Ferry" in e["canonical_name"]]
+    assert company and company[0]["mention_count"] == 2

@@ -1,0 +1,133 @@
+"""Start-up in parallel instead of one step after the other.
+
+Without a configured Prefect API, Prefect starts a temporary server (a uvicorn subprocess, 10-15 s here) only when
+the flow first calls its API, after this process has imported Prefect; then newsflow imported Great Expectations
+and loaded the model. Here the same server process is started first, before Prefect is even imported, and this
+process imports Prefect and GX and loads the model while the server boots; the flow then runs against it. Against a
+configured server (PREFECT_API_URL, or a profile) nothing is started.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+# Uvicorn's exit code when the port was taken between choosing and binding it (Prefect retries on another port).
+_PORT_IN_USE = 3
+# A fresh Prefect database migrates first (about 24 s here): wait as long as the CLI lets Prefect itself wait.
+DEFAULT_TIMEOUT = 180.0
+
+
+class StartupError(RuntimeError):
+    """Prefect's temporary server did not come up."""
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class TemporaryServer:
+    """Prefect's temporary API server, run exactly as Prefect runs it (same app, same settings), started early."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+        self.restarts = 0
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def start(self) -> "TemporaryServer":
+        spec = importlib.util.find_spec("prefect")
+        app_dir = str(Path(spec.origin).parent.parent)  # what Prefect passes as uvicorn's --app-dir
+        self.port = free_port()
+        env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+        args = [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
+                "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"]
+        self.process = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL)
+        atexit.register(self.stop)
+        return self
+
+    def wait_ready(self, timeout: float | None = None) -> str:
+        """Block until the server answers /health; start it again if it exits (a port taken meanwhile, or a first
+        migration that failed), twice at most. Returns the API URL."""
+        if timeout is None:
+            timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code = self.process.poll()
+            if code is not None:
+                if self.restarts >= 2:
+                    raise StartupError(f"Prefect's temporary server exited with code {code} ({self.restarts + 1} attempts)")
+                self.restarts += 1
+                self.start()
+                continue
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return self.api_url
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise StartupError(f"Prefect's temporary server did not answer within {timeout:.0f} s (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _needs_temporary_server() -> bool:
+    """Prefect would start its own temporary server: no API URL in the settings (environment, profile, .env,
+    prefect.toml) and ephemeral servers allowed."""
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    return not settings.api.url and bool(settings.server.ephemeral.enabled)
+
+
+_SERVER: TemporaryServer | None = None  # one per process, reused by every flow run in it (the benchmark runs several)
+
+
+@contextlib.contextmanager
+def prefect_api(warm_up=None):
+    """The Prefect API for a flow run, with `warm_up()` (imports, model) done while a temporary server boots.
+
+    When Prefect is not imported yet and PREFECT_API_URL is not in the environment, the server process is started
+    before the import (most runs have no server configured); if Prefect's settings then name an API (a profile),
+    that process is stopped unused. The server lives until the process exits, after Prefect's own exit handlers."""
+    global _SERVER
+    if _SERVER is None:
+        early = TemporaryServer().start() if "prefect" not in sys.modules and not os.environ.get("PREFECT_API_URL") else None
+        if _needs_temporary_server():
+            _SERVER = early or TemporaryServer().start()
+        elif early is not None:
+            early.stop()
+    if warm_up is not None:
+        warm_up()
+    if _SERVER is None:
+        yield None
+        return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: _SERVER.wait_ready()}):
+        yield _SERVER.api_url

@@ -1,0 +1,85 @@
+"""The benchmark's input and meters, and how a run is cut into shards (no flow run, no model)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+from flows.pipeline import shards
+from flows.tasks import RawFile
+from newsflow.bench import PeakMemory, limited_copy
+from transforms.readers import parse_file
+
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def _sgm(n: int, start: int = 0, without_body: tuple[int, ...] = ()) -> bytes:
+    """A Reuters-style SGML file of `n` invented stories (those in `without_body` have a title only)."""
+    blocks = []
+    for i in range(start, start + n):
+        body = "" if i in without_body else f"<BODY>The harbour board of town {i} approved a new ferry timetable on Monday.</BODY>"
+        blocks.append(f'<REUTERS NEWID="{i}">\n<DATE>2-MAR-1987 10:00:00.00</DATE>\n<TEXT><TITLE>FERRY TIMETABLE {i}</TITLE>{body}</TEXT>\n</REUTERS>')
+    return ('<!DOCTYPE lewis SYSTEM "lewis.dtd">\n' + "\n".join(blocks) + "\n").encode()
+
+
+def _articles(folder) -> list[tuple[str, int]]:
+    return [(a.source_path, a.source_record) for p in sorted(folder.rglob("*.*")) for a in parse_file(p.relative_to(folder).as_posix(), p.read_bytes(), now=NOW).articles]
+
+
+def test_limit_keeps_the_first_n_articles_in_run_order_and_cuts_the_last_file(tmp_path):
+    raw, dest = tmp_path / "raw", tmp_path / "dest"
+    raw.mkdir()
+    (raw / "a.sgm").write_bytes(_sgm(4, without_body=(1,)))  # three articles: records 0, 2, 3
+    (raw / "b.sgm").write_bytes(_sgm(5, start=10, without_body=(11,)))  # records 0, 2, 3, 4
+    (raw / "c.sgm").write_bytes(_sgm(3, start=20))
+    (raw / "README.txt").write_text("excluded by the default patterns")
+    assert limited_copy(raw, ("README*",), 5, dest) == 5
+    # all of a.sgm, then b.sgm up to its second article (record 2; record 1 had no body); c.sgm not at all
+    assert _articles(dest) == [("a.sgm", 0), ("a.sgm", 2), ("a.sgm", 3), ("b.sgm", 0), ("b.sgm", 2)]
+    assert sorted(p.name for p in dest.iterdir()) == ["a.sgm", "b.sgm"]
+    # the records kept read exactly as in the original file
+    original = {(a.source_record, a.title, a.body) for a in parse_file("b.sgm", (raw / "b.sgm").read_bytes(), now=NOW).articles}
+    assert {(a.source_record, a.title, a.body) for a in parse_file("b.sgm", (dest / "b.sgm").read_bytes(), now=NOW).articles} <= original
+
+
+def test_limit_cuts_jsonl_by_line_and_copies_other_formats_whole(tmp_path):
+    raw, dest = tmp_path / "raw", tmp_path / "dest"
+    raw.mkdir()
+    (raw / "a.txt").write_text("Ferry strike ends\n\nThe ferry crews went back to work on Tuesday.\n")
+    lines = [f'{{"title": "Bridge {i}", "body": "Bridge number {i} reopened to traffic after repairs."}}\n' for i in range(4)]
+    (raw / "b.jsonl").write_text("".join(lines))
+    assert limited_copy(raw, (), 3, dest) == 3
+    assert (dest / "a.txt").read_text() == (raw / "a.txt").read_text()
+    assert (dest / "b.jsonl").read_text() == "".join(lines[:2])
+    assert limited_copy(raw, (), 100, tmp_path / "all") == 5  # fewer articles than asked: everything
+
+
+def _files(*sizes: int) -> list[RawFile]:
+    return [RawFile(f"f{i}", size) for i, size in enumerate(sizes)]
+
+
+def test_shards_are_bounded_by_files_and_by_the_bytes_read():
+    files = _files(3, 3, 3, 9, 1, 1)
+    to_read = {f.rel_path: "sha" for f in files}
+    assert [[f.rel_path for f in s] for s in shards(files, to_read, 10, 6)] == [["f0", "f1"], ["f2"], ["f3"], ["f4", "f5"]]
+    assert [[f.rel_path for f in s] for s in shards(files, to_read, 2, 100)] == [["f0", "f1"], ["f2", "f3"], ["f4", "f5"]]
+    # files this run does not read cost nothing: they ride along with the shard they fall in
+    assert [[f.rel_path for f in s] for s in shards(files, {"f3": "sha"}, 10, 6)] == [["f0", "f1", "f2", "f3", "f4", "f5"]]
+    assert [f for s in shards(files, to_read, 1, 1) for f in s] == files
+
+
+def test_peak_memory_counts_child_processes(tmp_path):
+    with PeakMemory(interval=0.05) as memory:
+        alone = memory.sample()
+        child = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(3)"])
+        try:
+            import time
+
+            deadline = time.monotonic() + 20
+            while memory.peak < alone + 250 * 2**20 and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            child.kill()
+            child.wait()
+    assert memory.peak >= alone + 250 * 2**20

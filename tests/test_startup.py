@@ -1,0 +1,50 @@
+"""Start-up: Prefect's temporary server started before Prefect is imported, on a fresh Prefect home too, and never
+when an API is configured. Each case runs in a fresh interpreter, as the CLI does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.e2e
+
+SCRIPT = """
+import sys, urllib.request
+from newsflow.startup import prefect_api
+warmed = []
+with prefect_api(lambda: warmed.append("prefect" in sys.modules)) as url:
+    print("URL", url)
+    print("WARMED", warmed)
+    if url:
+        with urllib.request.urlopen(url + "/health", timeout=10) as r:
+            print("HEALTH", r.status)
+        from prefect.settings import PREFECT_API_URL
+        print("SETTING", PREFECT_API_URL.value() == url)
+"""
+
+
+def _run(env: dict) -> str:
+    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=REPO, env={**env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_a_fresh_prefect_home_gets_a_migrated_temporary_server(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {"PREFECT_HOME": str(tmp_path / "prefect-home")}
+    out = _run(env)
+    assert "URL http://127.0.0.1:" in out and "HEALTH 200" in out and "SETTING True" in out
+    assert "WARMED [True]" in out  # the warm-up ran (after Prefect's import) while the server started
+    assert (tmp_path / "prefect-home" / "prefect.db").exists()
+
+
+def test_a_configured_api_starts_no_server(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {"PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    out = _run(env)
+    assert "URL None" in out and "WARMED [True]" in out
+    assert not (tmp_path / "prefect-home" / "prefect.db").exists()

@@ -486,10 +486,11 @@ def plan_shards(files: list[RawFile], to_read: dict[str, str], max_files: int, m
 
 
 def in_flight(settings: Settings) -> int:
-    """Shards read or extracted at once: one with the default runner (its extractor spreads a shard over the
-    cores), two per Dask worker otherwise so no worker waits for the flow."""
+    """Shards read or extracted at once: two with the default runner (its extractor spreads a shard over the
+    cores; while the flow validates and stages one shard, the workers parse the next instead of waiting), two per
+    Dask worker otherwise so no worker waits for the flow."""
     if settings.task_runner == "default":
-        return 1
+        return 2
     return 2 * (settings.workers or os.cpu_count() or 1)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from typing import Callable
@@ -75,6 +76,14 @@ class Extractor:
         self._pool: ProcessPoolExecutor | None = None
         # Seconds summed over the processes that parsed: the model ("nlp") and newsflow's rules ("rules").
         self.seconds = {"nlp": 0.0, "rules": 0.0}
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        """Sent to a Dask worker: settings and seconds, not this process's pool or lock."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_pool", "_lock")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _pool=None, _lock=threading.Lock())
 
     def __enter__(self) -> "Extractor":
         load_nlp(self.model_name)  # fail before any work when the model is missing
@@ -87,10 +96,11 @@ class Extractor:
     def _pool_for(self, n_articles: int) -> ProcessPoolExecutor | None:
         if self.workers <= 1 or (self.auto and n_articles < AUTO_POOL_MIN_ARTICLES):
             return self._pool
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(self.model_name, self.batch_size)
-            )
+        with self._lock:  # two shards may be extracted at once (the flow keeps the next one in flight)
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(self.model_name, self.batch_size)
+                )
         return self._pool
 
     def parse_only(self, texts: list[str]) -> int:
@@ -117,8 +127,9 @@ class Extractor:
             results = pool.map(_run_chunk, chunks)
         out: list[ArticleExtraction] = []
         for chunk_result, nlp_seconds, rule_seconds in results:
-            self.seconds["nlp"] += nlp_seconds
-            self.seconds["rules"] += rule_seconds
+            with self._lock:
+                self.seconds["nlp"] += nlp_seconds
+                self.seconds["rules"] += rule_seconds
             out.extend(chunk_result)
             if on_done:
                 on_done(len(chunk_result))

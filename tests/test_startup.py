@@ -48,3 +48,31 @@ def test_a_configured_api_starts_no_server(tmp_path):
     out = _run(env)
     assert "URL None" in out and "WARMED [True]" in out
     assert not (tmp_path / "prefect-home" / "prefect.db").exists()
+
+
+def test_the_temporary_server_ends_with_the_process_that_started_it_even_when_killed(tmp_path):
+    """SIGKILL (or a scheduler's SIGTERM) skips atexit: the server must still not outlive newsflow."""
+    import signal
+    import time
+
+    script = ("import os, sys, time; from newsflow.startup import TemporaryServer; s = TemporaryServer().start(); s.wait_ready(); "
+              "print(s.process.pid, flush=True); time.sleep(600)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {"PREFECT_HOME": str(tmp_path / "prefect-home"), "PYTHONPATH": str(REPO)}
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        server = int(parent.stdout.readline())
+        os.kill(server, 0)  # it is running (raises if not)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(server, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            os.kill(server, signal.SIGKILL)
+            pytest.fail("the temporary server outlived the process that started it")
+    finally:
+        parent.kill()

@@ -24,40 +24,58 @@ from transforms.names import acronym_letters, expands, initials, is_acronym, org
 
 REQUIRED = ("entity_id", "canonical_name", "label", "country_code", "text", "article_id")
 
+# Aggregates of every id ({key} = entity_id) and of every group ({key} = grp, keyed by its root), from `mg` (the
+# named mentions with their group) and `a` (articles' dates). Each is a GROUP BY over few columns: no window over
+# all mentions, so memory follows the number of entities, not of mentions.
 _AGGREGATE = """
-    SELECT {key} AS entity_id,
-           arg_max(label, (n_label, label)) AS label,
-           arg_max(country_code, (n_country, country_code)) FILTER (WHERE country_code IS NOT NULL) AS country_code,
-           list_sort(list_distinct(list(text))) AS aliases,
-           count(*)::BIGINT AS mention_count,
-           count(DISTINCT article_id)::BIGINT AS article_count,
-           min(published_at) AS first_seen,
-           max(published_at) AS last_seen
-    FROM (SELECT named.*, a.published_at,
-                 count(*) OVER (PARTITION BY named.{key}, named.label) AS n_label,
-                 count(*) OVER (PARTITION BY named.{key}, named.country_code) AS n_country
-          FROM (SELECT m.*, g.grp FROM m JOIN g USING (entity_id)) named LEFT JOIN a USING (article_id))
-    GROUP BY {key}
+    SELECT c.key AS entity_id, l.label, k.country_code, c.aliases, c.mention_count, c.article_count, s.first_seen, s.last_seen
+    FROM (SELECT {key} AS key, list_sort(list_distinct(list(text))) AS aliases, count(*)::BIGINT AS mention_count,
+                 count(DISTINCT article_id)::BIGINT AS article_count
+          FROM mg GROUP BY {key}) c
+    JOIN (SELECT key, arg_max(label, (n, label)) AS label
+          FROM (SELECT {key} AS key, label, count(*) AS n FROM mg GROUP BY ALL) GROUP BY key) l USING (key)
+    LEFT JOIN (SELECT key, arg_max(country_code, (n, country_code)) AS country_code
+               FROM (SELECT {key} AS key, country_code, count(*) AS n FROM mg WHERE country_code IS NOT NULL GROUP BY ALL) GROUP BY key) k USING (key)
+    LEFT JOIN (SELECT key, min(published_at) AS first_seen, max(published_at) AS last_seen
+               FROM (SELECT DISTINCT {key} AS key, article_id FROM mg) JOIN a USING (article_id) GROUP BY key) s USING (key)
 """
 
 
 def build_entities(mentions: pa.Table, articles: pa.Table) -> pa.Table:
     """`mentions` (entity_id, canonical_name, label, country_code, text, article_id) and `articles`
-    (article_id, published_at) in, one row per entity_id out, ordered by id; ties are broken by name so reruns agree."""
+    (article_id, published_at) in, one row per entity_id out, ordered by id; ties are broken by name so reruns
+    agree."""
     missing = [c for c in REQUIRED if c not in mentions.column_names]
     if missing:
         raise ValueError(f"build_entities needs the mentions columns {', '.join(REQUIRED)}; missing: {', '.join(missing)}")
     con = duckdb.connect()
     try:
-        con.register("m", mentions.select(list(REQUIRED)).filter(pa.compute.is_valid(mentions.column("entity_id"))))
-        con.register("a", articles)
+        con.register("mentions", mentions)
+        con.register("articles", articles)
+        return entities_from(con)
+    finally:
+        con.close()
+
+
+def entities_from(con: "duckdb.DuckDBPyConnection") -> pa.Table:
+    """`build_entities` over the tables `mentions` and `articles` of a DuckDB connection (views over a run's
+    Parquet files, which DuckDB streams: the mentions of a whole corpus never sit in memory as Arrow). Temporary
+    tables it makes are dropped again."""
+    con.execute(f"CREATE TEMP TABLE m AS SELECT {', '.join(REQUIRED)} FROM mentions WHERE entity_id IS NOT NULL")
+    con.execute("CREATE TEMP TABLE a AS SELECT article_id, published_at FROM articles")
+    try:
         names = con.sql(
-            "SELECT entity_id, min(canonical_name) AS canonical, arg_max(label, (n, label)) AS label, list_sort(list(DISTINCT text)) AS aliases "
-            "FROM (SELECT entity_id, canonical_name, label, text, count(*) OVER (PARTITION BY entity_id, label) AS n FROM m) "
-            "GROUP BY entity_id ORDER BY entity_id"
+            "SELECT n.entity_id, n.canonical, l.label, n.aliases "
+            "FROM (SELECT entity_id, min(canonical_name) AS canonical, list_sort(list(DISTINCT text)) AS aliases FROM m GROUP BY entity_id) n "
+            "JOIN (SELECT entity_id, arg_max(label, (n, label)) AS label FROM (SELECT entity_id, label, count(*) AS n FROM m GROUP BY ALL) GROUP BY entity_id) l "
+            "USING (entity_id) ORDER BY entity_id"
         ).fetchall()
         root = consolidate([(eid, canonical, label, aliases) for eid, canonical, label, aliases in names])
-        con.register("g", pa.table({"entity_id": [n[0] for n in names], "grp": [root[n[0]] for n in names], "canonical": [n[1] for n in names]}))
+        groups = pa.table({"entity_id": [n[0] for n in names], "grp": [root[n[0]] for n in names], "canonical": [n[1] for n in names]})
+        del names, root
+        con.execute("CREATE TEMP TABLE g AS SELECT * FROM groups")
+        con.execute("CREATE TEMP TABLE mg AS SELECT m.entity_id, g.grp, m.label, m.country_code, m.text, m.article_id FROM m JOIN g USING (entity_id)")
+        con.execute("DROP TABLE m")
         # Every id gets its own aggregates; a group's root (an id that is some group's `grp`) those of its group.
         result = con.sql(
             f"""
@@ -76,8 +94,20 @@ def build_entities(mentions: pa.Table, articles: pa.Table) -> pa.Table:
             """
         ).to_arrow_table()
     finally:
-        con.close()
+        for t in ("m", "a", "g", "mg"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
     return result.select(ENTITIES.names).cast(ENTITIES)
+
+
+# The columns that point at an entity, by table: every id in them must have its row in `entities`.
+ENTITY_REFERENCES = {"mentions": ["entity_id"], "quotes": ["speaker_entity_id"], "events": ["actor1_entity_id", "actor2_entity_id", "location_entity_id"]}
+
+
+def referenced_entity_ids(con: "duckdb.DuckDBPyConnection") -> list[str]:
+    """The distinct ids that rows of the connection's `mentions`, `quotes` and `events` point at, sorted; counted
+    by DuckDB, so the rows never come into memory."""
+    parts = [f'SELECT "{c}" AS id FROM {t} WHERE "{c}" IS NOT NULL' for t, cols in ENTITY_REFERENCES.items() for c in cols]
+    return [r[0] for r in con.sql(f"SELECT DISTINCT id FROM ({' UNION ALL '.join(parts)}) ORDER BY id").fetchall()]
 
 
 def consolidate(entities: list[tuple[str, str, str, list[str]]]) -> dict[str, str]:

@@ -294,3 +294,15 @@ def test_every_closing_org_word_is_dropped_from_a_name_and_none_is_a_legal_suffi
 def test_every_generic_lead_keeps_its_next_word():
     for word in lexicon("generic_leads.txt"):
         assert org_core(f"{word} Motors") == f"{word} Motors", word
+
+
+def test_referenced_entity_ids_are_every_id_that_rows_point_at_once_each():
+    import duckdb
+
+    from transforms.entities import referenced_entity_ids
+
+    con = duckdb.connect()
+    con.register("mentions", pa.table({"entity_id": ["e2", None, "e1", "e2"]}))
+    con.register("quotes", pa.table({"speaker_entity_id": pa.array([None, "e3"], pa.string())}))
+    con.register("events", pa.table({"actor1_entity_id": ["e4"], "actor2_entity_id": pa.array([None], pa.string()), "location_entity_id": ["e1"]}))
+    assert referenced_entity_ids(con) == ["e1", "e2", "e3", "e4"]

@@ -117,12 +117,13 @@ class CuratedStore:
 
     def sql_views(self, con: "duckdb.DuckDBPyConnection", tables: list[str], version: Path | None = None) -> None:
         """A view per table on `con` over the version's Parquet files (DuckDB reads them lazily, column by column:
-        whole-corpus aggregates never hold the rows as Arrow); columns added since a file was written read null."""
+        whole-corpus aggregates never hold the rows as Arrow). The columns are those of the files (by name; a column
+        only newer files have reads null in older ones), so a folder written before a column was added still reads."""
         for table in tables:
             files = [str(f) for f in self.files_of(table, version)]
             if files:
                 listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)  # a view cannot take parameters
-                con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(schema_of(table).names)} FROM read_parquet([{listed}], union_by_name = true)")
+                con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)")
             else:
                 con.register(f"_{table}_empty", schema_of(table).empty_table())
                 con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM _{table}_empty")

@@ -111,6 +111,10 @@ def _gx_context():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    from expectations import speedups
+
+    speedups.install()
+
     for name in ("great_expectations", "great_expectations.data_context.types.base"):
         logging.getLogger(name).setLevel(logging.ERROR)  # GX sets INFO on some of its loggers at import
     context = gx.get_context(mode="ephemeral")

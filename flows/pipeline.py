@@ -11,8 +11,8 @@ from prefect import flow
 
 from expectations.gate import Gate
 from flows import tasks
-from newsflow.memory import use_system_allocator
-from newsflow.nlp import Extractor, load_nlp
+from newsflow.memory import tune_malloc, use_system_allocator
+from newsflow.nlp import Extractor, warm_extraction
 from newsflow.settings import Settings
 from newsflow.store import CuratedStore, StoreError
 from transforms.runs import RunSummary
@@ -20,11 +20,13 @@ from transforms.runs import RunSummary
 
 def warm_up(settings: Settings, reextract: bool = False) -> None:
     """What every run needs before its first shard, done while Prefect's server starts: the GX suites, the model
-    (a missing one fails here, before any work)."""
+    (a missing one fails here, before any work) and what its first extraction in this process builds."""
+    tune_malloc()
     use_system_allocator()
+    import fastapi.encoders  # noqa: F401  Prefect imports it (0.5 s) when the flow run sends its parameters
     Gate().warm()
     if settings.extract or reextract:
-        load_nlp(settings.model_name)
+        warm_extraction(settings.model_name)
 
 
 def new_run_id(started_at: datetime) -> str:

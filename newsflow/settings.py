@@ -23,7 +23,7 @@ class Settings:
     shard_size: int = 500
     # ... and at most this many MB of raw files to read per shard (one file at least), so that memory stays flat on
     # corpora of few large files (Reuters: 1,000 articles per file).
-    shard_mb: int = 4
+    shard_mb: int = 1
     # spaCy nlp.pipe batch size and worker processes (processes, not threads: the GIL).
     batch_size: int = 64
     # NLP worker processes; 0 = automatic (one per core once a shard has enough English articles to repay the start-up).

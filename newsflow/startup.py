@@ -54,6 +54,7 @@ class TemporaryServer:
         self.process: subprocess.Popen | None = None
         self.port = 0
         self.restarts = 0
+        self._warming: threading.Thread | None = None
 
     @property
     def api_url(self) -> str:
@@ -96,6 +97,39 @@ class TemporaryServer:
         self.stop()
         raise StartupError(f"Prefect's temporary server did not answer within {timeout:.0f} s (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)")
 
+    def warm_in_background(self) -> "TemporaryServer":
+        """Once the server answers, send it the first requests a flow run makes (the API version, a read of the
+        database): the server's first answer to each costs it about 0.5 s, paid here while this process is still
+        importing instead of at the start of the flow. Only watches: restarts stay with `wait_ready`."""
+
+        def warm() -> None:
+            deadline = time.monotonic() + DEFAULT_TIMEOUT
+            while True:
+                process = self.process  # the main thread may stop or replace it meanwhile
+                if process is None or process.poll() is not None or time.monotonic() > deadline:
+                    return
+                try:
+                    with urllib.request.urlopen(f"{self.api_url}/health", timeout=2):
+                        break
+                except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                    time.sleep(0.1)
+            for request in (urllib.request.Request(f"{self.api_url}/admin/version"),
+                            urllib.request.Request(f"{self.api_url}/flows/filter", data=b'{"limit": 1}', headers={"Content-Type": "application/json"})):
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as response:
+                        response.read()
+                except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                    return
+
+        self._warming = threading.Thread(target=warm, name="newsflow-server-warm-up", daemon=True)
+        self._warming.start()
+        return self
+
+    def warmed(self, timeout: float = 5.0) -> None:
+        """Wait (a little) for `warm_in_background` to finish, so the flow's first requests find a warm server."""
+        if self._warming is not None:
+            self._warming.join(timeout)
+
     def stop(self) -> None:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
@@ -131,7 +165,7 @@ def prefect_api(warm_up=None):
     if _SERVER is None:
         early = TemporaryServer().start() if "prefect" not in sys.modules and not os.environ.get("PREFECT_API_URL") else None
         if _needs_temporary_server():
-            _SERVER = early or TemporaryServer().start()
+            _SERVER = (early or TemporaryServer().start()).warm_in_background()
         elif early is not None:
             early.stop()
     if warm_up is not None:
@@ -141,5 +175,11 @@ def prefect_api(warm_up=None):
         return
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: _SERVER.wait_ready()}):
+    updates = {PREFECT_API_URL: _SERVER.wait_ready()}
+    if not any(os.environ.get(f"PREFECT_{name}_HEARTBEAT_FREQUENCY") for name in ("FLOWS", "RUNNER")):
+        # Heartbeats let a server mark runs whose process died as crashed; this server dies with the process, so
+        # nothing could read them, and Prefect waits up to a second for the heartbeat thread at the end of a run.
+        updates["flows.heartbeat_frequency"] = None
+    _SERVER.warmed()
+    with temporary_settings(updates=updates):
         yield _SERVER.api_url

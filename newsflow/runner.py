@@ -137,6 +137,21 @@ def dask_task_runner(settings: Settings):
     return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": ":0"})
 
 
+def prestart_for(settings: Settings, reextract: bool = False) -> bool:
+    """Start the NLP worker processes now when the run will hand them work (raw input of `PRESTART_MIN_BYTES` or
+    more, extraction on the default runner): each loads the model and warms its extractors while this process
+    starts up, and this process never loads the model. True when they were started (or already were)."""
+    from newsflow.nlp import PRESTART_MIN_BYTES, prestart_workers
+
+    if not settings.extract or reextract or settings.task_runner != "default":
+        return False
+    found, _excluded = walk_raw(Path(settings.raw_dir), settings.exclude)
+    if sum(size for _rel, size in found) < PRESTART_MIN_BYTES:
+        return False
+    prestart_workers(settings.model_name, settings.workers, settings.batch_size)
+    return True
+
+
 @contextmanager
 def _started(settings: Settings, reextract: bool):
     """The flow, once started: Prefect's temporary server boots in its own process while this one imports Prefect

@@ -463,14 +463,14 @@ def test_gx_speedups_are_in_place_and_return_what_gx_returns(gate):
     """The replacements for GX's per-key `configuration` rebuilds (expectations/speedups.py) are installed over
     the installed GX, and on every expectation of every suite give exactly what GX's own methods give."""
     from expectations import speedups
-    from expectations.gate import _checkpoint
+    from expectations.gate import _validation
 
     gate.warm()
     assert speedups.install(), "GX changed the methods expectations/speedups.py replaces: review them and their hashes"
     original, faster = speedups.ORIGINAL, speedups.FASTER
     checked = 0
     for table in SUITES:
-        suite = _checkpoint(table).validation_definitions[0].suite
+        suite = _validation(table)[0].suite
         for expectation in suite.expectations:
             for name in ("_get_domain_kwargs", "_get_success_kwargs"):
                 assert faster[name](expectation) == original[name](expectation), (table, name, expectation)

@@ -141,18 +141,26 @@ def test_prestarted_workers_are_taken_over_by_the_extractor(monkeypatch):
 
 
 def test_warm_up_starts_workers_for_a_large_input_and_loads_the_model_for_a_small_one(tmp_path, monkeypatch):
+    import newsflow.nlp
     from flows import pipeline
+    from newsflow import runner
     from newsflow.settings import Settings
 
     calls = []
-    monkeypatch.setattr(pipeline, "prestart_workers", lambda *a: calls.append("workers"))
+    monkeypatch.setattr(newsflow.nlp, "prestart_workers", lambda *a: calls.append("workers"))
     monkeypatch.setattr(pipeline, "warm_extraction", lambda *a: calls.append("model"))
     monkeypatch.setattr(pipeline.Gate, "warm", lambda self: calls.append("gate"))
+    monkeypatch.setattr(pipeline, "warm_consolidation", lambda: calls.append("entities"))
     (tmp_path / "small").mkdir()
     (tmp_path / "small" / "a.txt").write_text("Title\n\nBody.\n")
     (tmp_path / "large").mkdir()
-    (tmp_path / "large" / "a.jsonl").write_bytes(b"x" * pipeline.PRESTART_MIN_BYTES)
+    (tmp_path / "large" / "a.jsonl").write_bytes(b"x" * newsflow.nlp.PRESTART_MIN_BYTES)
     pipeline.warm_up(Settings(raw_dir=tmp_path / "small"))
     pipeline.warm_up(Settings(raw_dir=tmp_path / "large"))
     pipeline.warm_up(Settings(raw_dir=tmp_path / "large", task_runner="dask"))
-    assert calls == ["gate", "model", "workers", "gate", "gate", "model"]
+    assert calls == ["gate", "model", "workers", "gate", "entities", "gate", "model"]
+    calls.clear()
+    assert not runner.prestart_for(Settings(raw_dir=tmp_path / "large"), reextract=True)
+    assert not runner.prestart_for(Settings(raw_dir=tmp_path / "large", extract=False))
+    assert calls == []
+

@@ -13,7 +13,7 @@ from transforms.quotes import Quote, article_quotes, build_quotes
 
 # Bumped whenever a rule change alters extraction rows: articles extracted under another version are stale and
 # `newsflow reextract` rebuilds them.
-EXTRACTION_VERSION = "7"
+EXTRACTION_VERSION = "8"
 EXTRACTION_TABLES = ("mentions", "quotes", "events")
 
 

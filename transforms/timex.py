@@ -1045,7 +1045,7 @@ def _norm_duration(t: str, ctx: _Ctx):
 _W = r"(?<![\w'])"
 _WEEKDAY_FULL = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _E = r"(?![\w])"
-_RULES = [re.compile(_W + p + _E, re.I) for p in (
+_RULES = [re.compile(_W + "(?:" + p + ")" + _E, re.I) for p in (  # each rule whole words only, every alternative
     r"(?:right\s+)?now|currently|nowadays|these\s+days|at\s+present",
     r"(?:more\s+|most\s+|until\s+|only\s+)?recently|recent\s+(?:years|months|weeks|days|decades)",
     r"the\s+(?:near\s+|foreseeable\s+|distant\s+)?future",

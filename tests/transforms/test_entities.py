@@ -306,3 +306,32 @@ def test_referenced_entity_ids_are_every_id_that_rows_point_at_once_each():
     con.register("quotes", pa.table({"speaker_entity_id": pa.array([None, "e3"], pa.string())}))
     con.register("events", pa.table({"actor1_entity_id": ["e4"], "actor2_entity_id": pa.array([None], pa.string()), "location_entity_id": ["e1"]}))
     assert referenced_entity_ids(con) == ["e1", "e2", "e3", "e4"]
+
+
+def test_stop_words_are_spacys_and_are_read_without_importing_spacy():
+    """The flow's process consolidates entities without parsing: the stop words must not import spaCy there."""
+    import subprocess
+    import sys
+
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from transforms.names import english_stop_words
+
+    assert english_stop_words() == frozenset(STOP_WORDS)
+    code = ("import sys; from transforms.names import english_stop_words, generic_leads; words = english_stop_words(); "
+            "generic_leads(); print(len(words), 'spacy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == [str(len(STOP_WORDS)), "False"]
+
+
+def test_the_consolidation_warm_up_loads_what_the_first_consolidation_needs():
+    from transforms.entities import _WARM_UP, consolidate, warm_consolidation
+    from transforms.gazetteer import gazetteer
+    from transforms.names import basename, generic_leads, org_core, org_words
+
+    for cache in (gazetteer, generic_leads, org_words, org_core, basename):  # as in a fresh process
+        cache.cache_clear()
+    warm_consolidation()
+    assert gazetteer.cache_info().currsize == generic_leads.cache_info().currsize == org_words.cache_info().currsize == 1
+    # the made-up names reach the surname, the acronym and the country-before-a-closing-word rules
+    assert consolidate(_WARM_UP) == {"w1": "w1", "w2": "w1", "w3": "w3", "w4": "w3", "w5": "w5"}

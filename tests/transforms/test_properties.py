@@ -105,3 +105,27 @@ def test_extraction_offsets_are_exact_and_rows_repeat_on_any_text(nlp):
         assert _rows(nlp, article) == _rows(nlp, article)  # same rows, same ids
 
     check()
+
+
+ASCII_BITS = ["&amp;", "&lt;", "&#39;", "&#x27;", "&EACUTE;", "AT&T", "S&P;", "\r\n", "\r", "\x1b[31m", "\x0c", "\x00", "\x7f", "<b>", "said", " ", "\n"]
+
+
+@examples(300)
+@given(st.lists(st.one_of(st.sampled_from(ASCII_BITS), st.text(st.characters(max_codepoint=127), max_size=12)), max_size=30).map("".join))
+def test_repair_skips_ftfy_only_where_ftfy_changes_nothing(text):
+    """`repair` returns ASCII text without the characters ftfy fixes as it is: ftfy gives the same text for any
+    ASCII text, entities, breaks and control characters included."""
+    import ftfy
+
+    from transforms.text import _FTFY, repair
+
+    assert repair(text) == ftfy.fix_text(text, config=_FTFY)
+
+
+def test_repair_still_fixes_what_ftfy_fixes():
+    from transforms.text import repair
+
+    assert repair("Tom &amp; Jerry") == "Tom & Jerry"
+    assert repair("a\r\nb") == "a\nb"
+    assert repair("caf\u00c3\u00a9") == "caf\u00e9"
+    assert repair("plain ASCII, AT&T") == "plain ASCII, AT&T"

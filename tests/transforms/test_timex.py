@@ -43,6 +43,16 @@ def value_of(nlp, text: str, anchor, needle: str) -> str | None:
 WED = date(2022, 3, 9)  # a Wednesday
 
 
+# ---- whole words only ----------------------------------------------------------------------------------------
+
+def test_no_date_inside_a_longer_word(nlp):
+    """Every alternative of a rule matches whole words: "concurrently" holds no "currently", "nowhere" no "now",
+    "biweekly" no "weekly" (each rule's alternation once sat outside its word-boundary checks)."""
+    text = "The two trials ran concurrently and nowhere else, the biweekly bulletin reported on Monday."
+    assert mentions(nlp, text, WED) == [("Monday", "2022-03-07", "DATE")]
+    assert [m[0] for m in mentions(nlp, "Prices are currently high and sales rise weekly, right now.", WED)] == ["currently", "weekly", "right now"]
+
+
 # ---- weekdays and tense ------------------------------------------------------------------------------------
 
 def test_weekday_past_same_day_is_the_anchor(nlp):

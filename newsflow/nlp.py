@@ -162,8 +162,9 @@ AUTO_POOL_MIN_ARTICLES = 150
 # `prestart_workers` starts them during the start-up instead of after the first shard is read.
 PRESTART_MIN_BYTES = 512 * 1024
 
-# Worker pools started ahead of the extractor that will use them, by (model, workers, batch size, stock).
-_PRESTARTED: dict[tuple, ProcessPoolExecutor] = {}
+# Worker pools started ahead of the extractor that will use them, by (model, workers, batch size, stock): the pool
+# and how many processes it has (fewer than `workers` for a small input).
+_PRESTARTED: dict[tuple, tuple[ProcessPoolExecutor, int]] = {}
 
 
 def _new_pool(model_name: str, workers: int, batch_size: int, stock: bool) -> ProcessPoolExecutor:
@@ -181,19 +182,24 @@ def model_installed(model_name: str) -> None:
     raise _not_installed(model_name)
 
 
-def prestart_workers(model_name: str, workers: int, batch_size: int) -> None:
+def prestart_workers(model_name: str, workers: int, batch_size: int, processes: int | None = None) -> bool:
     """Start the worker processes now, each loading the model and warming its extractors, while this process goes
     on with its own start-up; the next `Extractor` with the same settings takes them over (this process then never
-    loads the model). `workers` 0 means one per core; nothing starts for one worker."""
+    loads the model). `workers` 0 means one per core; nothing starts for one worker (this process does the work).
+    `processes` starts fewer (one for a small input). True when they are started (now or before)."""
     workers = workers or os.cpu_count() or 1
     key = (model_name, workers, batch_size, False)
-    if workers <= 1 or key in _PRESTARTED:
-        return
+    if key in _PRESTARTED:
+        return True
+    if workers <= 1:
+        return False
     model_installed(model_name)
-    pool = _new_pool(model_name, workers, batch_size, False)
-    for _ in range(workers):  # processes start on demand: one per task while none is idle
+    n = max(1, min(workers, processes or workers))
+    pool = _new_pool(model_name, n, batch_size, False)
+    for _ in range(n):  # processes start on demand: one per task while none is idle
         pool.submit(int)
-    _PRESTARTED[key] = pool
+    _PRESTARTED[key] = (pool, n)
+    return True
 
 
 class Extractor:
@@ -205,6 +211,7 @@ class Extractor:
         self.auto = workers == 0
         self.workers = (os.cpu_count() or 1) if self.auto else workers
         self._pool: ProcessPoolExecutor | None = None
+        self._processes = self.workers  # of the pool in use (a pre-started one may have fewer)
         # Seconds summed over the processes that parsed: the model ("nlp") and newsflow's rules ("rules").
         self.seconds = {"nlp": 0.0, "rules": 0.0}
         self._lock = threading.Lock()
@@ -214,7 +221,7 @@ class Extractor:
         return {k: v for k, v in self.__dict__.items() if k not in ("_pool", "_lock")}
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state, _pool=None, _lock=threading.Lock())
+        self.__dict__.update(state, _pool=None, _lock=threading.Lock(), _processes=state["workers"])
 
     @property
     def _key(self) -> tuple:
@@ -235,17 +242,17 @@ class Extractor:
         their memory. Pre-started workers no shard needed (a run with nothing new) stop too."""
         with self._lock:
             pool, self._pool = self._pool, None
-            unused = _PRESTARTED.pop(self._key, None)
+            unused = _PRESTARTED.pop(self._key, (None, 0))[0]
         for p in (pool, unused):
             if p is not None:
                 p.shutdown(cancel_futures=True)
 
     def _pool_for(self, n_articles: int) -> ProcessPoolExecutor | None:
         with self._lock:  # two shards may be extracted at once (the flow keeps the next one in flight)
-            if self._pool is None:
-                self._pool = _PRESTARTED.pop(self._key, None)  # once started, a pool serves small shards too
+            if self._pool is None and self._key in _PRESTARTED:
+                self._pool, self._processes = _PRESTARTED.pop(self._key)  # once started, a pool serves small shards too
             if self._pool is None and self.workers > 1 and not (self.auto and n_articles < AUTO_POOL_MIN_ARTICLES):
-                self._pool = _new_pool(self.model_name, self.workers, self.batch_size, self.stock)
+                self._pool, self._processes = _new_pool(self.model_name, self.workers, self.batch_size, self.stock), self.workers
         return self._pool
 
     def parse_only(self, texts: list[str]) -> int:
@@ -253,7 +260,7 @@ class Extractor:
         pool = self._pool_for(len(texts))
         if pool is None:
             return sum(1 for _ in load_nlp(self.model_name, self.stock).pipe(texts, batch_size=self.batch_size))
-        size = max(1, -(-len(texts) // (self.workers * 4)))
+        size = max(1, -(-len(texts) // (self._processes * 4)))
         return sum(pool.map(_parse_chunk, [texts[i : i + size] for i in range(0, len(texts), size)]))
 
     def extract(self, articles: list[ArticleText], on_done: Callable[[int], None] | None = None) -> list[ArticleExtraction]:
@@ -262,7 +269,7 @@ class Extractor:
         if not articles:
             return []
         pool = self._pool_for(len(articles))
-        workers = 1 if pool is None else self.workers
+        workers = 1 if pool is None else self._processes
         size = max(1, min(self.batch_size, -(-len(articles) // (workers * 4))))
         chunks = chunk_articles(articles, size, CHUNK_CHARS)
         if pool is None:

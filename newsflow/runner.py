@@ -137,33 +137,45 @@ def dask_task_runner(settings: Settings):
     return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": ":0"})
 
 
-def prestart_for(settings: Settings, reextract: bool = False) -> bool:
+def prestart_for(settings: Settings, reextract: bool = False, small_too: bool = False) -> bool:
     """Start the NLP worker processes now when the run will hand them work (raw input of `PRESTART_MIN_BYTES` or
     more, extraction on the default runner): each loads the model and warms its extractors while this process
-    starts up, and this process never loads the model. True when they were started (or already were)."""
+    starts up, and this process never loads the model. `small_too`: a smaller input gets one worker process, so the
+    model loads beside this process's imports instead of after them (when no server boot hides it). True when
+    they were started (or already were)."""
     from newsflow.nlp import PRESTART_MIN_BYTES, prestart_workers
 
     if not settings.extract or reextract or settings.task_runner != "default":
         return False
     found, _excluded = walk_raw(Path(settings.raw_dir), settings.exclude)
-    if sum(size for _rel, size in found) < PRESTART_MIN_BYTES:
+    large = sum(size for _rel, size in found) >= PRESTART_MIN_BYTES
+    if not (large or small_too or prestarted(settings)):
         return False
-    prestart_workers(settings.model_name, settings.workers, settings.batch_size)
-    return True
+    return prestart_workers(settings.model_name, settings.workers, settings.batch_size, None if large else 1)
+
+
+def prestarted(settings: Settings) -> bool:
+    """Whether worker processes for these settings were started ahead of the run."""
+    from newsflow.nlp import _PRESTARTED
+
+    return (settings.model_name, settings.workers or os.cpu_count() or 1, settings.batch_size, False) in _PRESTARTED
 
 
 @contextmanager
 def _started(settings: Settings, reextract: bool):
     """The flow, once started: Prefect's temporary server boots in its own process while this one imports Prefect
-    and Great Expectations and loads the model (see `newsflow.startup`); a missing model fails here, before any
+    and Great Expectations and loads the model (see `newsflow.startup`); against a running server, where nothing
+    boots, the model loads in a worker process while this one imports. A missing model fails here, before any
     work."""
     from newsflow.startup import prefect_api
 
     flows = []
 
-    def warm_up() -> None:
+    def warm_up(booting: bool) -> None:
         import importlib
 
+        if not booting:
+            prestart_for(settings, reextract, small_too=True)  # before the imports below: they take seconds
         pipeline = importlib.import_module("flows.pipeline")
         pipeline.warm_up(settings, reextract)
         flows.append(_flow(reextract, settings))

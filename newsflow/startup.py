@@ -156,7 +156,8 @@ _SERVER: TemporaryServer | None = None  # one per process, reused by every flow 
 
 @contextlib.contextmanager
 def prefect_api(warm_up=None):
-    """The Prefect API for a flow run, with `warm_up()` (imports, model) done while a temporary server boots.
+    """The Prefect API for a flow run, with `warm_up(booting)` (imports, model) done while a temporary server boots
+    (`booting` True) or, against a configured server, first (False).
 
     When Prefect is not imported yet and PREFECT_API_URL is not in the environment, the server process is started
     before the import (most runs have no server configured); if Prefect's settings then name an API (a profile),
@@ -169,7 +170,7 @@ def prefect_api(warm_up=None):
         elif early is not None:
             early.stop()
     if warm_up is not None:
-        warm_up()
+        warm_up(_SERVER is not None)
     if _SERVER is None:
         yield None
         return

@@ -245,7 +245,7 @@ def _fake_flow(monkeypatch, pause: float = 0.0):
 @contextlib.contextmanager
 def _no_server(warm_up):
     """Start-up without a Prefect server: the stand-in flow calls no API."""
-    warm_up()
+    warm_up(True)
     yield None
 
 

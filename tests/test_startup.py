@@ -17,7 +17,7 @@ SCRIPT = """
 import sys, urllib.request
 from newsflow.startup import prefect_api
 warmed = []
-with prefect_api(lambda: warmed.append("prefect" in sys.modules)) as url:
+with prefect_api(lambda booting: warmed.append(("prefect" in sys.modules, booting))) as url:
     print("URL", url)
     print("WARMED", warmed)
     from prefect.settings import get_current_settings
@@ -40,7 +40,7 @@ def test_a_fresh_prefect_home_gets_a_migrated_temporary_server(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {"PREFECT_HOME": str(tmp_path / "prefect-home")}
     out = _run(env)
     assert "URL http://127.0.0.1:" in out and "HEALTH 200" in out and "SETTING True" in out
-    assert "WARMED [True]" in out  # the warm-up ran (after Prefect's import) while the server started
+    assert "WARMED [(True, True)]" in out  # the warm-up ran (after Prefect's import) while the server started
     assert "HEARTBEAT None" in out  # no heartbeats to a server that ends with the run (nothing could read them)
     assert (tmp_path / "prefect-home" / "prefect.db").exists()
 
@@ -49,7 +49,7 @@ def test_a_configured_api_starts_no_server(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env |= {"PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_API_URL": "http://127.0.0.1:9/api"}
     out = _run(env)
-    assert "URL None" in out and "WARMED [True]" in out
+    assert "URL None" in out and "WARMED [(True, False)]" in out  # nothing boots: the warm-up knows
     assert "HEARTBEAT 180" in out  # a configured server keeps Prefect's heartbeats (it marks dead runs crashed)
     assert not (tmp_path / "prefect-home" / "prefect.db").exists()
 

@@ -3,7 +3,8 @@
   start-up     a run over one small file in a fresh process (`newsflow run`), without a Prefect server configured
                and, when PREFECT_API_URL is set (or --start-server), against a running one: the fixed cost;
   pipeline     the whole flow over RAW (or its first --limit articles) in this process, start-up included, with the
-               wall seconds of each stage and the peak memory of the process tree (workers and server included);
+               wall seconds of each stage and the peak memory of the process tree (workers and server included),
+               resident and anonymous;
   bare model   `nlp.pipe` alone over exactly the texts the pipeline parsed, with the same model and the same number
                of processes, their start-up (spawning, loading the model) included.
 """
@@ -65,24 +66,32 @@ def limited_copy(raw: Path, exclude: tuple[str, ...], limit: int, dest: Path) ->
 
 
 class PeakMemory:
-    """Peak resident memory of this process and all its descendants (NLP workers, Prefect's server), sampled."""
+    """Peak memory of this process and all its descendants (NLP workers, Prefect's server), sampled: resident
+    (`peak`), and anonymous (`peak_anon`: resident minus file-backed and shared pages, where the system reports
+    them). The kernel may drop a process's cold file-backed pages (libraries, model files) at any time, and some
+    machines do it on a schedule (DAMON's page-out), so resident size moves between runs of the same work; what the
+    processes allocated moves much less."""
 
     def __init__(self, interval: float = 0.2):
         import psutil
 
-        self._root, self.interval, self.peak = psutil.Process(), interval, 0
+        self._root, self.interval, self.peak, self.peak_anon = psutil.Process(), interval, 0, 0
         self._stop = threading.Event()
 
     def sample(self) -> int:
+        """Resident bytes of the tree now (and the anonymous peak updated)."""
         import psutil
 
-        total = 0
+        total = anon = 0
         for proc in [self._root, *self._root.children(recursive=True)]:
             try:
-                total += proc.memory_info().rss
+                info = proc.memory_info()
             except psutil.Error:  # a worker that exited between listing and reading
-                pass
+                continue
+            total += info.rss
+            anon += info.rss - getattr(info, "shared", 0)
         self.peak = max(self.peak, total)
+        self.peak_anon = max(self.peak_anon, anon)
         return total
 
     def _loop(self) -> None:
@@ -193,7 +202,7 @@ def bench(settings: Settings, console: Console, limit: int | None = None, start_
         stages["start-up"] = seconds - summary.seconds
         words = duckdb.sql(f"SELECT coalesce(sum(word_count), 0) FROM read_parquet('{out}/articles/**/*.parquet', hive_partitioning = true)").fetchall()[0][0]
         figures["pipeline"] = {"seconds": seconds, "articles": summary.articles_written, "words": int(words), "mentions": summary.mentions_written,
-                               "peak_rss_mb": memory.peak / 2**20, "stages": stages, "workers": dict(summary.worker_seconds)}
+                               "peak_rss_mb": memory.peak / 2**20, "peak_anon_mb": memory.peak_anon / 2**20, "stages": stages, "workers": dict(summary.worker_seconds)}
 
         from newsflow.nlp import Extractor
         from transforms.extraction import field_texts
@@ -239,7 +248,8 @@ def _print(figures: dict, settings: Settings, console: Console) -> None:
         f"inside extraction, summed over the worker processes: the model {pipe['workers'].get('model', 0.0):.1f} s, "
         f"newsflow's rules {pipe['workers'].get('rules', 0.0):.1f} s"
     )
-    console.print(f"peak memory of the process tree (workers, Prefect server): {pipe['peak_rss_mb']:,.0f} MB")
+    console.print(f"peak memory of the process tree (workers, Prefect server): {pipe['peak_rss_mb']:,.0f} MB resident, "
+                  f"{pipe['peak_anon_mb']:,.0f} MB anonymous")
     if "startup" in figures:
         s = figures["startup"]
         line = f"start-up, a run over one small file: {s['no_server_seconds']:.1f} s with no Prefect server configured"

@@ -27,6 +27,7 @@ def _malloc_trim():
 
 
 # mallopt parameters (glibc's malloc.h)
+M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 M_ARENA_MAX = -8
 
@@ -46,6 +47,22 @@ def tune_malloc() -> None:
         return
     libc.mallopt(M_ARENA_MAX, 2)
     libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+
+
+def tune_worker_malloc() -> None:
+    """glibc settings for an NLP worker, which allocates and frees the model's working arrays (a few MB each, about
+    130 MB in all for a chunk) batch after batch, on one thread.
+
+    By default glibc maps each array above its threshold anew and, once freed, gives the top of its heap back to the
+    system, so the next batch faults the same pages in again: 295,000 page faults and 0.7 CPU s in the kernel per
+    500 Reuters articles, 5% of the model's time, and more with a `malloc_trim` after every chunk. With arrays up to
+    32 MB taken from the heap and up to 128 MB of free heap kept for the next batch, there were none. The worker's
+    peak is its resting size plus its heaviest chunk either way; the worker now rests nearer that peak."""
+    libc = _libc()
+    if libc is None or not hasattr(libc, "mallopt"):
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024)
+    libc.mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024)
 
 
 def use_system_allocator() -> None:

@@ -65,6 +65,9 @@ def _init_worker(model_name: str, batch_size: int, parent_pid: int | None = None
 
     if parent_pid is not None:
         _exit_with_parent(parent_pid)
+    from newsflow.memory import tune_worker_malloc
+
+    tune_worker_malloc()
 
     _WORKER["nlp"] = load_nlp(model_name, stock)
     _WORKER["batch_size"] = batch_size
@@ -115,12 +118,9 @@ def warm_extraction(model_name: str) -> None:
 
 
 def _run_chunk(articles: list[ArticleText]) -> tuple[list[ArticleExtraction], float, float]:
-    from newsflow.memory import release_free_memory
-
-    try:
-        return _extract_timed(_WORKER["nlp"], articles, _WORKER["batch_size"])
-    finally:
-        release_free_memory()
+    # No `malloc_trim` after the chunk: what it frees is the working memory the next chunk takes again
+    # (`tune_worker_malloc`).
+    return _extract_timed(_WORKER["nlp"], articles, _WORKER["batch_size"])
 
 
 def _parse_chunk(texts: list[str]) -> int:

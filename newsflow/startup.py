@@ -65,6 +65,9 @@ class TemporaryServer:
         app_dir = str(Path(spec.origin).parent.parent)  # what Prefect passes as uvicorn's --app-dir
         self.port = free_port()
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+        # The server's telemetry service reports to Prefect over the internet every few minutes; offline it logs an
+        # ERROR into the run's console. A server that lives for one run sends none unless the user asks for it.
+        env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         args = [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"]
         if sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread():

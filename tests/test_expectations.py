@@ -481,3 +481,25 @@ def test_gx_speedups_are_in_place_and_return_what_gx_returns(gate):
                 assert faster["_get_success_kwarg"](expectation, key, "d") == original["_get_success_kwarg"](expectation, key, "d"), (table, key)
             checked += 1
     assert checked > 100
+
+
+def test_detail_is_computed_only_for_a_failing_table(gate, tmp_path):
+    """A passing table keeps its first, BASIC result (counts and examples, no list of every unexpected row); a
+    failing one is validated again in full, and GX's store (what the Data Docs show) keeps that result alone."""
+    from expectations.gate import _gx_context
+
+    store = _gx_context()[1].validation_results_store
+    before = set(store.list_keys())
+    good = validate(gate, Batch("mentions", valid_rows()["mentions"]))
+    bad = Batch("mentions", copy.deepcopy(valid_rows()["mentions"]))
+    put(0, label="GEO")(bad)
+    failed = validate(gate, bad)
+    assert good.success and not failed.success
+    (label,) = [f for f in failed.failures if f.column == "label"]
+    assert label.unexpected_count == 1 and label.examples == ["GEO"] and label.keys == [valid_rows()["mentions"][0]["article_id"]]
+    added = [k for k in store.list_keys() if k not in before]
+    assert len(added) == 2  # one result per validation, the failing table's first result gone
+    stored = {bool(r.success): r for r in (store.get(k) for k in added)}
+    columns = [r for r in stored[True].results if r.expectation_config.type == "expect_column_values_to_be_in_set"]
+    assert columns and all("element_count" in r.result and "unexpected_index_list" not in r.result for r in columns)
+    assert any("unexpected_index_list" in (r.result or {}) for r in stored[False].results)

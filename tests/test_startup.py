@@ -80,3 +80,19 @@ def test_the_temporary_server_ends_with_the_process_that_started_it_even_when_ki
             pytest.fail("the temporary server outlived the process that started it")
     finally:
         parent.kill()
+
+
+@pytest.mark.parametrize("user, expected", [(None, "false"), ("true", "true")])
+def test_the_temporary_server_sends_no_telemetry_unless_asked(monkeypatch, user, expected):
+    """Offline, Prefect's telemetry service logs an ERROR into the run's console every few minutes."""
+    from newsflow import startup
+
+    started = []
+    monkeypatch.setattr(startup.subprocess, "Popen", lambda args, env, **kw: started.append(env))
+    monkeypatch.setattr(startup.atexit, "register", lambda fn: None)
+    if user is None:
+        monkeypatch.delenv("PREFECT_SERVER_ANALYTICS_ENABLED", raising=False)
+    else:
+        monkeypatch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", user)
+    startup.TemporaryServer().start()
+    assert started[0]["PREFECT_SERVER_ANALYTICS_ENABLED"] == expected

@@ -227,24 +227,53 @@ class _Field:
     """One field's Doc, text and mentions, with the lookups the rules need."""
 
     def __init__(self, field: str, doc, text: str, mentions: list):
+        from spacy.attrs import IDX, LENGTH
+
         self.field, self.doc, self.text = field, doc, text
         self.mentions = sorted((m for m in mentions if m.field == field), key=lambda m: m.start)
         self.by_token: dict[int, object] = {}
-        starts = {t.idx: t.i for t in doc}
+        # Token offsets from one array (Token objects are costly to make); a mention's first token is the one
+        # holding its first character: the last token starting at or before it, found by bisection.
+        self.starts, self.lengths = (col.tolist() for col in doc.to_array([IDX, LENGTH]).T)
         for m in self.mentions:
-            i = starts.get(m.start)
-            if i is None:
-                i = next((t.i for t in doc if t.idx <= m.start < t.idx + len(t)), None)
-            while i is not None and i < len(doc) and doc[i].idx < m.end:
+            i = bisect.bisect_right(self.starts, m.start) - 1
+            if i < 0 or m.start >= self.starts[i] + self.lengths[i]:
+                i = None
+            while i is not None and i < len(doc) and self.starts[i] < m.end:
                 self.by_token.setdefault(i, m)
                 i += 1
         self.sent_starts = [s.start for s in doc.sents]
+        self._clauses: dict[int, list] = {}
+        self._conditions: dict[int, list] = {}
+
+    def clause_tokens(self, root) -> list:
+        """`_clause_tokens(root)`, worked out once per root: the date, place, mode and extent rules of the events
+        walk the same clauses."""
+        if root.i not in self._clauses:
+            self._clauses[root.i] = _clause_tokens(root)
+        return self._clauses[root.i]
+
+    def conditions(self, sent) -> list[tuple[int, int, set[int]]]:
+        """The conditional clauses of a sentence, worked out once per sentence (for `_under_condition`): the token
+        range of each, and the verbs right before and right after it."""
+        if sent.start not in self._conditions:
+            found = []
+            for c in sent:
+                if c.pos_ not in ("VERB", "AUX") or not _conditional(c):
+                    continue
+                own = self.clause_tokens(c)
+                lo, hi = min(t.i for t in own), max(t.i for t in own)
+                before = next((t for t in reversed(sent.doc[sent.start : lo]) if t.pos_ == "VERB"), None)
+                after = next((t for t in sent.doc[hi + 1 : sent.end] if t.pos_ == "VERB"), None)
+                found.append((lo, hi, {x.i for x in (before, after) if x is not None}))
+            self._conditions[sent.start] = found
+        return self._conditions[sent.start]
 
     def mention(self, tok):
         return self.by_token.get(tok.i)
 
     def span_text(self, a: int, b: int) -> str:
-        return self.text[self.doc[a].idx : self.doc[b].idx + len(self.doc[b])]
+        return self.text[self.starts[a] : self.starts[b] + self.lengths[b]]
 
 
 def article_events(docs: dict, texts: dict, mentions: list, published_at: datetime | None) -> list[Event]:
@@ -275,11 +304,12 @@ def _triggers(doc, f: _Field, lex: Lexicon) -> list[_Trigger]:
     """Every lexicon match in the Doc, one per head token; a noun taken by a light verb is not its own trigger."""
     found: dict[int, _Trigger] = {}
     taken: set[int] = set()
-    for tok in doc:
+    for tok in _candidates(doc, f, lex):
         lemma = tok.lemma_.lower()
         if tok.pos_ in ("VERB", "AUX") or (tok.pos_ == "NOUN" and tok.tag_.startswith("VB")):
+            around = _VerbContext(tok)  # shared by the patterns, tried in order: the first match wins
             for p in [p for key in _verb_keys(tok, lemma, lex) for p in lex.verbs[key]] + _speech(tok, lemma, lex):
-                toks = _match_verb(tok, p)
+                toks = _match_verb(around, p)
                 if toks is not None:
                     found[tok.i] = _Trigger(tok, p, toks)
                     if p.noun:
@@ -292,6 +322,27 @@ def _triggers(doc, f: _Field, lex: Lexicon) -> list[_Trigger]:
                     found[tok.i] = _Trigger(tok, p, toks)
                     break
     return sorted((t for i, t in found.items() if i not in taken), key=lambda t: t.head.i)
+
+
+def _candidates(doc, f: _Field, lex: Lexicon):
+    """The tokens `_triggers` may match, in order (it checks them all again): verbs, and nouns (proper nouns in a
+    title) that are tagged as verbs or whose lemma has a noun pattern. Chosen from arrays of the Doc: Token objects
+    and their string attributes are costly to make, and most tokens are neither."""
+    import numpy as np
+    from spacy.attrs import LEMMA, POS, TAG
+    from spacy.symbols import AUX, NOUN, PROPN, VERB
+
+    strings = doc.vocab.strings
+    pos, tag, lemma = doc.to_array([POS, TAG, LEMMA]).T
+    verbs = (pos == VERB) | (pos == AUX)
+    nouns = (pos == NOUN) | ((pos == PROPN) & (f.field == "title"))
+    at = np.flatnonzero(verbs | nouns)
+    tags, lemmas = tag[at].tolist(), lemma[at].tolist()
+    verb_tags = {h for h in set(tags) if strings[h].startswith("VB")}
+    noun_lemmas = {h for h in set(lemma[nouns].tolist()) if strings[h].lower() in lex.nouns}
+    for i, verb, t, lem in zip(at.tolist(), verbs[at].tolist(), tags, lemmas):
+        if verb or t in verb_tags or lem in noun_lemmas:
+            yield doc[i]
 
 
 def _verb_keys(tok, lemma: str, lex: Lexicon) -> list[str]:
@@ -320,24 +371,67 @@ def _speech(tok, lemma: str, lex: Lexicon) -> list[Pattern]:
     return []
 
 
-def _match_verb(tok, p: Pattern):
-    kids = list(tok.children)
+class _VerbContext:
+    """What `_match_verb` reads around a verb, worked out once, when first needed, for all the patterns of its
+    lemma: its children, its particles and close prepositions, the objects a light verb's noun may be."""
+
+    def __init__(self, tok):
+        self.tok = tok
+        self._kids: list | None = None
+        self._parts: list | None = None
+        self._objs: list | None = None
+        self._words: set | None = None
+        self._lefts: dict[int, set] = {}
+
+    @property
+    def kids(self) -> list:
+        if self._kids is None:
+            self._kids = list(self.tok.children)
+        return self._kids
+
+    @property
+    def parts(self) -> list:
+        """(word, token): a particle anywhere ("forced the agency out"), a preposition close by ("called Thursday
+        on Arabs")."""
+        if self._parts is None:
+            i = self.tok.i
+            self._parts = [(c.lower_, c) for c in self.kids if c.dep_ == "prt" or (c.dep_ in ("prep", "agent") and 0 < c.i - i <= 3 and not _dated(c))]
+        return self._parts
+
+    @property
+    def objs(self) -> list:
+        """(lemma, token) of the objects, in the order they are tried."""
+        if self._objs is None:
+            kids = self.kids
+            passive = any(c.dep_ == "auxpass" for c in kids)
+            objs = [c for c in kids if c.dep_ in ("dobj", "attr", "oprd") or (passive and c.dep_ == "nsubjpass")]
+            objs += [g for c in kids if c.dep_ == "prep" for g in c.children if g.dep_ == "pobj"]  # "put on alert"
+            objs += [x for o in list(objs) for x in o.children if x.dep_ in ("compound", "conj")]
+            self._objs = [(o.lemma_.lower(), o) for o in objs]
+        return self._objs
+
+    def around(self, k: int) -> set:
+        """The verb's particles and prepositions, and the lemmas left of object k."""
+        if self._words is None:
+            self._words = {c.lower_ for c in self.kids if c.dep_ in ("prt", "prep")}
+        if k not in self._lefts:
+            self._lefts[k] = {c.lemma_.lower() for c in self.objs[k][1].lefts}
+        return self._words | self._lefts[k]
+
+
+def _match_verb(verb: _VerbContext, p: Pattern):
+    tok = verb.tok
     if p.noun is None:
-        # a particle anywhere ("forced the agency out"), a preposition close by ("called Thursday on Arabs")
-        parts = [c for c in kids if c.lower_ in p.extra and (c.dep_ == "prt" or (c.dep_ in ("prep", "agent") and 0 < c.i - tok.i <= 3 and not _dated(c)))]
+        parts = [c for word, c in verb.parts if word in p.extra] if p.extra else []
         if len({c.lower_ for c in parts}) < len(set(p.extra)):
             return None
         return sorted([tok, *parts], key=lambda t: t.i)
-    passive = any(c.dep_ == "auxpass" for c in kids)
-    objs = [c for c in kids if c.dep_ in ("dobj", "attr", "oprd") or (passive and c.dep_ == "nsubjpass")]
-    objs += [g for c in kids if c.dep_ == "prep" for g in c.children if g.dep_ == "pobj"]  # "put on alert"
-    objs += [x for o in list(objs) for x in o.children if x.dep_ in ("compound", "conj")]
-    for obj in objs:
-        if obj.lemma_.lower() != p.noun:
+    for k, (lemma, obj) in enumerate(verb.objs):
+        if lemma != p.noun:
             continue
-        around = {c.lower_ for c in kids if c.dep_ in ("prt", "prep")} | {c.lemma_.lower() for c in obj.lefts}
+        around = verb.around(k)
         if all(w in around for w in p.extra):
-            return sorted({tok, obj, *(c for c in kids if c.dep_ == "prt" and c.lower_ in p.extra)}, key=lambda t: t.i)
+            return sorted({tok, obj, *(c for c in verb.kids if c.dep_ == "prt" and c.lower_ in p.extra)}, key=lambda t: t.i)
     return None
 
 
@@ -414,7 +508,7 @@ def _event(trig: _Trigger, triggers: list[_Trigger], f: _Field, lex: Lexicon, pu
         return None  # "met its fiscal rules", "the bill was killed"
     if p.pos != "NOUN" and head.dep_ in ("amod", "compound", "nmod") and not (actor1 or actor2):
         return None  # "Russian-annexed Crimea": a participle used as an adjective names no event by itself
-    mode = "hypothetical" if _under_condition(head, verb) else _mode(head, verb)
+    mode = "hypothetical" if _under_condition(head, verb, f) else _mode(head, verb)
     date_hit = _date(head, verb, f)
     event_date, date_text, precision, source = date_hit if date_hit else (None, None, None, None)
     if event_date and published and event_date > published and mode == "asserted":
@@ -434,7 +528,7 @@ def _event(trig: _Trigger, triggers: list[_Trigger], f: _Field, lex: Lexicon, pu
     if actor2 is None and place is not None and code.plover not in ("CONSULT",) and not (actor1 and actor1.text == place[0]):
         actor2 = _Actor(place[0], place[1], place[2], False, frozenset())  # "reimposed blockades in the West Bank"
     sent_i = max(0, _bisect(f.sent_starts, head.i))
-    a, b = _clause_extent(verb if verb is not None else head, head)
+    a, b = _clause_extent(verb if verb is not None else head, head, f)
     a_tok, b_tok = trig.tokens[0], trig.tokens[-1]
     confidence = {"LIGHT": 0.8, "VERB": 0.75 if p.extra else 0.65, "NOUN": 0.55}[p.pos]
     confidence += 0.1 * bool(actor1) + 0.05 * bool(actor2) + 0.05 * bool(actor1 and actor1.entity_id)
@@ -521,21 +615,13 @@ def _mode(head, verb) -> str:
     return "asserted"
 
 
-def _under_condition(head, verb) -> bool:
+def _under_condition(head, verb, f: _Field) -> bool:
     """The clause next to a conditional one ("… impose sanctions against Russia should it invade Ukraine",
     "should Russia invade, the sanctions would …"), or inside it. By position, because the parser often hangs the
     inverted "should" clause from the wrong verb."""
-    sent = head.sent
-    for c in sent:
-        if c.pos_ not in ("VERB", "AUX") or not _conditional(c):
-            continue
-        own = _clause_tokens(c)
-        lo, hi = min(t.i for t in own), max(t.i for t in own)
+    for lo, hi, near in f.conditions(head.sent):
         if lo <= head.i <= hi or (verb is not None and lo <= verb.i <= hi):
             return True
-        before = next((t for t in reversed(sent.doc[sent.start : lo]) if t.pos_ == "VERB"), None)
-        after = next((t for t in sent.doc[hi + 1 : sent.end] if t.pos_ == "VERB"), None)
-        near = {x.i for x in (before, after) if x is not None}
         if head.i in near or (verb is not None and verb.i in near) or any(k.i in near for k in head.children if k.dep_ == "acl"):
             return True
     return False
@@ -821,7 +907,7 @@ def _date(head, verb, f: _Field):
     for source, anchors in (("clause", roots), ("sentence", _governing(clause))):
         best = None
         for r in anchors:
-            for t in _clause_tokens(r):
+            for t in f.clause_tokens(r):
                 m = f.mention(t)
                 if m is None or m.label not in ("DATE", "TIME"):
                     continue
@@ -837,7 +923,7 @@ def _place(head, verb, f: _Field, actor2: _Actor | None, entity_of):
     """(text, entity id, country) of a place the event happens in ("talks … in Geneva")."""
     roots = [head] + ([verb] if verb is not None and verb is not head else [])
     for r in roots:
-        for t in _clause_tokens(r):
+        for t in f.clause_tokens(r):
             if t.dep_ == "prep" and t.lower_ in PLACE_PREPS:
                 for g in t.children:
                     m = f.mention(g) if g.dep_ == "pobj" else None
@@ -846,8 +932,8 @@ def _place(head, verb, f: _Field, actor2: _Actor | None, entity_of):
     return None
 
 
-def _clause_extent(root, head) -> tuple[int, int]:
-    toks = _clause_tokens(root)
+def _clause_extent(root, head, f: _Field) -> tuple[int, int]:
+    toks = f.clause_tokens(root)
     a = min(min(t.i for t in toks), head.i)
     b = max(max(t.i for t in toks), head.i)
     doc = root.doc

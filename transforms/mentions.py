@@ -124,6 +124,25 @@ def article_mentions(docs: dict, anchor: datetime | date | None, originals: dict
     return _resolve(raw, texts)
 
 
+class _Spans:
+    """Character spans (start, end), asked whether a span overlaps one of them. Kept sorted by start, so that only
+    the spans starting less than the longest one's length before the asked span (and before its end) are looked
+    at: any span overlapping it starts there. A long field holds hundreds of mentions and name forms."""
+
+    def __init__(self, spans=()):
+        self.spans = sorted(spans)
+        self.longest = max((e - s for s, e in self.spans), default=0)
+
+    def add(self, start: int, end: int) -> None:
+        bisect.insort(self.spans, (start, end))
+        self.longest = max(self.longest, end - start)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        lo = bisect.bisect_left(self.spans, (start - self.longest,))
+        hi = bisect.bisect_left(self.spans, (end,))
+        return any(s < end and start < e for s, e in self.spans[lo:hi])
+
+
 def _sentence_of(sentence_starts: list[int], start: int) -> int:
     return max(0, bisect.bisect_right(sentence_starts, start) - 1)
 
@@ -146,16 +165,16 @@ def _propagate(found: list[Mention], texts: dict, sentence_starts: dict) -> list
         return []
     added = []
     for field, text in texts.items():
-        covered = [(m.start, m.end) for m in found if m.field == field]
+        covered = _Spans((m.start, m.end) for m in found if m.field == field)
         for form in sorted(forms, key=len, reverse=True):  # longer names first: "Kent County" before "Kent"
             s = text.find(form)
             while s >= 0:
                 e = s + len(form)
                 whole_word = (s == 0 or not (text[s - 1].isalnum() or text[s - 1] in ".-")) and (e == len(text) or not (text[e].isalnum() or text[e] == "-"))
-                if whole_word and not any(a < e and s < b for a, b in covered):
+                if whole_word and not covered.overlaps(s, e):
                     src = forms[form]
                     added.append(Mention(field, _sentence_of(sentence_starts[field], s), s, e, form, src.label, src.canonical if form == src.text else None, None, src.country_code))
-                    covered.append((s, e))
+                    covered.add(s, e)
                 s = text.find(form, e)
     return added
 
@@ -324,38 +343,38 @@ def _missing_countries(doc, text: str, found: list[Mention]) -> list[Mention]:
     so do cities and states in a place context ("in Faro", "FARO, Portugal —")."""
     gaz = gazetteer()
     covered = [(m.start, m.end) for m in found]
-    # (text, start, end, capitalised word, inside a model entity) from one array: Token objects are costly to make.
+    # Token offsets and capitalised words (alphabetic, title case or capitals) from one array, and only the
+    # capitalised words outside the model's entities looked at: Token objects and per-token tuples are costly to make.
+    import numpy as np
     from spacy.attrs import ENT_TYPE, IDX, IS_ALPHA, IS_TITLE, IS_UPPER, LENGTH
 
-    toks = [
-        (text[i : i + n], i, i + n, bool(alpha and (title or upper)), bool(ent))
-        for i, n, alpha, title, upper, ent in doc.to_array([IDX, LENGTH, IS_ALPHA, IS_TITLE, IS_UPPER, ENT_TYPE]).tolist()
-    ]
+    arr = doc.to_array([IDX, LENGTH, IS_ALPHA, IS_TITLE, IS_UPPER, ENT_TYPE])
+    starts, ends = arr[:, 0].tolist(), (arr[:, 0] + arr[:, 1]).tolist()
+    capital = (arr[:, 2] != 0) & ((arr[:, 3] != 0) | (arr[:, 4] != 0))
+    firsts = np.flatnonzero(capital & (arr[:, 5] == 0)).tolist()
+    capital = capital.tolist()
     extra = []
-    i = 0
-    while i < len(toks):
-        if not toks[i][3] or toks[i][4]:
-            i += 1
+    resume = 0  # the token after the last place found
+    for i in firsts:
+        if i < resume:
             continue
         hit = None
         for n in (3, 2, 1):
-            window = toks[i : i + n]
-            if len(window) < n or not window[-1][3] or not all(w[3] or not w[0].isalpha() for w in window):
+            last = i + n - 1
+            if last >= len(capital) or not capital[last] or not all(capital[j] or not text[starts[j] : ends[j]].isalpha() for j in range(i, last + 1)):
                 continue
-            name = text[window[0][1] : window[-1][2]] if n > 1 else window[0][0]
+            name = text[starts[i] : ends[last]]
             place = gaz.place(name)
             if place is None or name.lower() in _AMBIGUOUS_COUNTRIES:
                 continue
-            if place.kind in ("country", "region") or place_context(text, window[0][1], window[-1][2]):
-                hit = (name, window[0][1], window[-1][2], n, place)
+            if place.kind in ("country", "region") or place_context(text, starts[i], ends[last]):
+                hit = (name, starts[i], ends[last], n, place)
                 break
         if hit:
             name, s, e, n, place = hit
             if not any(a < e and s < b for a, b in covered):
                 extra.append(Mention("", 0, s, e, name, place.label, place.canonical, None, place.country))
-            i += n
-        else:
-            i += 1
+            resume = i + n
     return extra
 
 
@@ -520,12 +539,15 @@ def _no_overlaps(mentions: list[Mention]) -> list[Mention]:
     """No two mentions of a field overlap: dates and numbers keep their place, then the longer name wins (the
     earlier one on a tie). Exact repeats of a span collapse into one."""
     order = sorted(mentions, key=lambda m: (m.label not in NUMERIC and m.label not in ("DATE", "TIME"), -(m.end - m.start), FIELDS.index(m.field), m.start))
+    # The kept spans of a field, sorted. No two of them overlap, so each ends before the next starts (or both are
+    # empty at one place): of those starting before a span's end, only the last one can reach into it.
     kept: dict[str, list[tuple[int, int]]] = {}
     out = []
     for m in order:
         spans = kept.setdefault(m.field, [])
-        if not any(m.start < e and s < m.end for s, e in spans):
-            spans.append((m.start, m.end))
+        k = bisect.bisect_left(spans, (m.end,)) - 1
+        if k < 0 or spans[k][1] <= m.start:
+            bisect.insort(spans, (m.start, m.end))
             out.append(m)
     return sorted(out, key=lambda m: (FIELDS.index(m.field), m.start, m.end))
 

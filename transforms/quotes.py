@@ -93,6 +93,7 @@ _SENTENCE_END = {".", "!", "?"}
 PRONOUNS = {"he": "person", "she": "person", "it": "org", "they": None, "we": None, "i": None, "you": None}
 RELATIVES = {"who", "that", "which", "whom"}
 PERSON_LABELS, GROUP_LABELS = {"PERSON"}, {"ORG", "GPE", "NORP", "LOC", "FAC"}
+SPEAKER_LABELS = PERSON_LABELS | GROUP_LABELS
 _SPEAKER_LEFT = {"det", "amod", "compound", "poss", "nmod", "nummod", "quantmod", "advmod", "case", "predet", "npadvmod"}
 _SPEAKER_RIGHT = {"prep", "amod", "compound"}  # adjacent only; appositions and relative clauses stay out
 _OBJECT_DEPS = {"dobj", "prep", "oprd", "xcomp", "dative", "ccomp"}
@@ -214,10 +215,19 @@ class _Field:
     def mention_at(self, start: int, end: int):
         """The entity mention covering [start, end), if any."""
         for m in self.mentions:
-            if m.start <= start and end <= m.end and m.label in PERSON_LABELS | GROUP_LABELS:
+            if m.start <= start and end <= m.end and m.label in SPEAKER_LABELS:
                 return m
             if m.start >= end:
                 break
+        return None
+
+    def mention_holding(self, pos: int):
+        """The first mention (by start) holding character `pos`, if any: none after one starting past it can."""
+        for m in self.mentions:
+            if m.start > pos:
+                break
+            if pos < m.end:
+                return m
         return None
 
     def before(self, pos: int, labels: set, role: str | None = None):
@@ -354,7 +364,7 @@ def _usable(head, cue, fld: _Field, avoid: list[tuple[int, int]]) -> bool:
     lo, hi = sorted((head.idx, cue.idx))
     if "\n" in fld.text[lo:hi]:
         return False
-    m = next((m for m in fld.mentions if m.start <= head.idx < m.end), None)
+    m = fld.mention_holding(head.idx)
     if m is not None and m.label in ("DATE", "TIME"):
         return False
     return not ((m is None or m.label != "ORG") and len(head.text) >= 4 and head.text.isupper())
@@ -461,7 +471,7 @@ def _dash_speaker(fld: _Field, e: int) -> _Attribution | None:
     m = _DASH.match(fld.text, e)
     if not m:
         return None
-    name = next((x for x in fld.mentions if x.start == m.end() and x.label in PERSON_LABELS | GROUP_LABELS), None)
+    name = next((x for x in fld.mentions if x.start == m.end() and x.label in SPEAKER_LABELS), None)
     if name is not None:
         return _resolved((name.start, name.end), _named_kind(name), name, m.span(1), m.group(1))
     # a signature the model did not tag: capitalised words alone up to the end of the line (`” ― Jo Ann Roe`)
@@ -507,6 +517,22 @@ def _is_cue(tok) -> bool:
         kids = {c.lower_ for c in tok.children}
         return "it" in kids and "as" in kids
     return True
+
+
+def _cue_candidates(doc) -> list:
+    """The tokens that may be cues, in order (`_is_cue` decides): "according", and verbs whose lemma is a cue
+    verb's. Chosen from arrays of the Doc: most tokens are neither, and Token objects are costly to make."""
+    import numpy as np
+    from spacy.attrs import LEMMA, LOWER, POS
+    from spacy.symbols import AUX, VERB
+
+    strings, frames = doc.vocab.strings, cue_frames()
+    according = strings["according"]
+    lower, pos, lemma = doc.to_array([LOWER, POS, LEMMA]).T
+    at = np.flatnonzero((lower == according) | (pos == VERB) | (pos == AUX))
+    lowers, lemmas = lower[at].tolist(), lemma[at].tolist()
+    cues = {h for h in set(lemmas) if strings[h].lower() in frames}
+    return [doc[i] for i, low, lem in zip(at.tolist(), lowers, lemmas) if low == according or lem in cues]
 
 
 def _window_cue(doc, fld: _Field, s: int, e: int):
@@ -639,7 +665,7 @@ def _field_quotes(fld: _Field) -> list[Quote]:
         marked.append((s, e, kind, [c for c in cues if c is not None]))
     # 2. Reported speech outside quotes; content holding a partial quote gives that quote its speaker instead.
     reported: list[tuple[int, int, _Attribution]] = []
-    for tok in doc:
+    for tok in _cue_candidates(doc):
         if not _is_cue(tok) or fld.in_quote(tok.idx):
             continue
         content = _reported(tok, fld)

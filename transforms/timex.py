@@ -19,9 +19,11 @@ is ever taken from the clock.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -290,7 +292,7 @@ def _clean(text: str) -> str:
 
 
 @dataclass
-class _Ctx:
+class _Ctx:  # `_normalize` remembers its results by all of these fields: a new one joins its key
     a: date | None
     tense: str | None
     last_quarter: str | None = None  # the last explicit quarter mentioned earlier in the document
@@ -304,6 +306,15 @@ def normalize_expression(text: str, anchor: date | datetime | None, tense: str |
 
 
 def _normalize(text: str, ctx: _Ctx) -> tuple[str | None, str]:
+    """(value, type) of an expression in its context. A pure function of the text and the context's fields, so
+    remembered: the same expressions come back within an article and across the articles of a day."""
+    return _normalized(text, ctx.a, ctx.tense, ctx.last_quarter, ctx.quarter_talk, ctx.last_date)
+
+
+@lru_cache(maxsize=4096)
+def _normalized(text: str, a: date | None, tense: str | None, last_quarter: str | None, quarter_talk: bool,
+                last_date: str | None) -> tuple[str | None, str]:
+    ctx = _Ctx(a, tense, last_quarter, quarter_talk, last_date)
     t = _clean(text)
     if not t:
         return None, "DATE"
@@ -1061,6 +1072,23 @@ _RULES = [re.compile(_W + "(?:" + p + ")" + _E, re.I) for p in (  # each rule wh
     r"(?:each|every)\s+(?:" + _WEEKDAY_FULL + r"|" + _MONTH_RE + r"|spring|summer|fall|autumn|winter)|" + _WEEKDAY_FULL + r"s(?:\s+(?:morning|afternoon|evening|night)s)?",
 )]
 _CAP_ONLY = {8}  # rule index that must match case-sensitively (May)
+# For each rule, words one of which every match of it holds. Most texts match most rules nowhere, and a rule's scan
+# costs far more than looking for its words: `_can_match` skips the scan when none of them is in the text.
+_RULE_WORDS = (
+    ("now", "currently", "days", "present"),
+    ("recent",),
+    ("future",),
+    ("past",),
+    ("today", "yesterday", "tomorrow", "tonight"),
+    ("daily", "weekly", "hourly", "every", "each"),
+    ("day",),
+    ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+    ("may",),
+    ("19", "20"),
+    ("thanksgiving", "christmas", "year's", "election", "labor", "memorial", "easter"),
+    ("this", "last", "next", "past", "coming"),
+    ("each", "every", "days"),
+)
 # "for years", "within weeks": a bare plural unit after a duration preposition is a vague duration (PXY, PXW)
 _BARE_DURATION = re.compile(_W + r"(?:for|within|in)\s+(years|months|weeks|days|decades|hours)" + _E
                             + r"(?!\s+(?:ago|later|earlier|before|after|of|to\s+come)\b)", re.I)
@@ -1073,6 +1101,14 @@ _GENERIC_NOW_NOUNS = {"world", "youth", "society", "generation", "generations", 
                       "consumer", "consumers", "student", "students", "woman", "women", "man", "men", "family",
                       "families", "market", "markets", "young", "leaders", "business", "businesses", "standard"}
 _CURRENT = re.compile(_W + r"current" + _E)
+_BARE_DURATION_WORDS = ("years", "months", "weeks", "days", "decades", "hours")
+
+
+def _can_match(lowered: str | None, words: tuple[str, ...]) -> bool:
+    """False only when a rule cannot match: `lowered` is the lower-cased text when that text is ASCII (where
+    `re.I` is plain ASCII case folding) and holds none of the words every match of the rule holds."""
+    return lowered is None or any(w in lowered for w in words)
+
 
 _AGE = re.compile(r"^(?:\d+|[a-z]+(?:-[a-z]+)?)[\s-]+(?:years?|months?|weeks?|days?)[\s-]+old$|^(?:\d+|[a-z]+(?:-[a-z]+)?)-(?:year|month|week|day)-olds?$", re.I)
 _DROP_EXACT = {"quarterly", "annual", "night", "morning", "evening", "afternoon", "the day", "that day", "the night",
@@ -1101,7 +1137,10 @@ def date_mentions(doc: "Doc", anchor: datetime | date | None, text: str | None =
                 first += 1
             for s, e in _fix_span(text, doc[first].idx, ent.end_char):
                 spans.append((s, e, 1))
+    lowered = text.lower() if text.isascii() else None
     for i, rx in enumerate(_RULES):
+        if not _can_match(lowered, _RULE_WORDS[i]):
+            continue
         for m in rx.finditer(text):
             if i in _CAP_ONLY and not m.group(0)[0].isupper():
                 continue
@@ -1115,18 +1154,19 @@ def date_mentions(doc: "Doc", anchor: datetime | date | None, text: str | None =
                 continue
             spans.append((m.start(), m.end(), 2))
     bare: set[int] = set()
-    for m in _BARE_DURATION.finditer(text):
+    for m in _BARE_DURATION.finditer(text) if _can_match(lowered, _BARE_DURATION_WORDS) else ():
         spans.append((m.start(1), m.end(1), 2))
         bare.add(m.start(1))
-    for m in _PERIOD.finditer(text):
+    for m in _PERIOD.finditer(text) if _can_match(lowered, ("period",)) else ():
         spans.append((m.start(), m.end(), 2))
-    for m in _CURRENT.finditer(text):
+    for m in _CURRENT.finditer(text) if "current" in text else ():  # case-sensitive
         tok = _token_at(doc, m.start())
         if tok is not None and tok.pos_ == "ADJ" and tok.dep_ == "amod":
             spans.append((m.start(), m.end(), 2))
     chosen = _merge_adjacent(text, _resolve(spans), a)
     out: list[DateMention] = []
     ctx = _Ctx(a, None)
+    quarter_talk = _QuarterTalk(doc, text)
     for s, e in chosen:
         mtext = text[s:e]
         if (_drop(mtext) and s not in bare) or _adjectival_frequency(doc, s, e) or _generic_now(doc, text, s, e):
@@ -1135,7 +1175,7 @@ def date_mentions(doc: "Doc", anchor: datetime | date | None, text: str | None =
         if ctx.tense != "future" and _DEADLINE_PREP.search(text, max(0, s - 12), s) and not _PERFECT_PAST.search(
                 text, max(0, s - 120), s):
             ctx.tense = "future"  # "postponed until Tuesday", "pay down the loan by February": a deadline ahead
-        ctx.quarter_talk = _quarter_talk(doc, s)
+        ctx.quarter_talk = quarter_talk(s)
         value, ttype = _normalize(mtext, ctx)
         if value is None and mtext.lower().strip() != "current":
             s, e, value, ttype = _shrink(text, s, e, ctx, value, ttype)
@@ -1179,15 +1219,34 @@ _ENDED = re.compile(r"(?i)\s+(?:that\s+|which\s+)?(?:ended|ending|ends)\s+(?=\S)
 _ORD_QUARTER = re.compile(r"(?i)\b(?:first|second|third|fourth|1st|2nd|3rd|4th)[\s-]+(?:fiscal[\s-]+)?quarter")
 
 
-def _quarter_talk(doc, s: int) -> bool:
-    span = doc.char_span(s, s + 1, alignment_mode="expand")
-    if span is None:
-        return False
-    sent = span.sent
-    start = sent.start
-    prev = doc[start - 1].sent if start > 0 else None
-    txt = sent.text + " " + (prev.text if prev is not None else "")
-    return bool(re.search(r"(?i)\b(quarter|quarterly|period)\b", txt))
+class _QuarterTalk:
+    """Whether the sentence holding character `s`, or the sentence before it, speaks of quarters or periods. One
+    search per sentence of the Doc, not per date mention; the Doc's sentences found once and their text sliced
+    from `text` (the Doc's: `Span.text` joins its tokens on every access)."""
+
+    _TALK = re.compile(r"(?i)\b(quarter|quarterly|period)\b")
+
+    def __init__(self, doc, text: str):
+        self.doc, self.text = doc, text
+        self.sents: list | None = None
+        self.starts: list[int] = []
+        self.talks: dict[int, bool] = {}
+
+    def __call__(self, s: int) -> bool:
+        span = self.doc.char_span(s, s + 1, alignment_mode="expand")
+        if span is None:
+            return False
+        if self.sents is None:
+            self.sents = list(self.doc.sents)
+            self.starts = [x.start for x in self.sents]
+        k = bisect.bisect_right(self.starts, span.start) - 1  # the sentence `span.sent` is
+        return self._talks(k) or (k > 0 and self._talks(k - 1))
+
+    def _talks(self, k: int) -> bool:
+        if k not in self.talks:
+            sent = self.sents[k]
+            self.talks[k] = self._TALK.search(self.text[sent.start_char : sent.end_char]) is not None
+        return self.talks[k]
 
 
 def _adjectival_frequency(doc, s: int, e: int) -> bool:
@@ -1252,12 +1311,15 @@ def _generic_now(doc, text: str, s: int, e: int) -> bool:
 
 
 def _token_at(doc, char: int):
-    for tok in doc:
-        if tok.idx <= char < tok.idx + len(tok.text):
-            return tok
-        if tok.idx > char:
-            return None
-    return None
+    """The token whose text holds character `char`, None in white space: the last token starting at or before it
+    (tokens are in text order and do not overlap), found by bisection over the token offsets."""
+    from spacy.attrs import IDX
+
+    i = bisect.bisect_right(doc.to_array(IDX), char) - 1
+    if i < 0:
+        return None
+    tok = doc[i]
+    return tok if char < tok.idx + len(tok.text) else None
 
 
 def _month_context(text: str, s: int, e: int) -> bool:
@@ -1396,7 +1458,8 @@ def _tense(doc, s: int, e: int) -> str:
             return "past"
         if verb.tag_ in ("VBZ", "VBP", "VBG"):
             # "is expected to", "plans to"
-            if any(_FUTURE_CUES.fullmatch(t.lower_) for t in sent if t.i > verb.i and t.i < span.start):
+            # (the sentence's tokens between the verb and the mention, without making the others)
+            if any(_FUTURE_CUES.fullmatch(doc[i].lower_) for i in range(max(sent.start, verb.i + 1), min(sent.end, span.start))):
                 return "future"
             return "present"
     toks = list(sent)

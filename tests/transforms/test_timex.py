@@ -295,3 +295,27 @@ def test_every_value_on_real_news_is_well_formed_timex(nlp):
         for anchor in (datetime(2016, 9, 20, tzinfo=timezone.utc), None):
             bad += [(doc.text[m.start : m.end], m.value) for m in date_mentions(doc, anchor) if m.value and not well_formed.match(m.value)]
     assert not bad
+
+
+def test_every_date_rule_match_holds_one_of_its_words():
+    """`date_mentions` skips a rule's scan when the (ASCII) text holds none of the words every match of the rule
+    holds (`timex._RULE_WORDS`, a third of its time saved). A rule edited to match without them would be skipped
+    silently: every match of every rule, on real prose of three corpora and on made-up phrases, holds one."""
+    from transforms import timex
+
+    assert len(timex._RULE_WORDS) == len(timex._RULES)
+    texts = [p.read_text(errors="replace") for p in sorted((CORPORA / "bbc-news").rglob("*.txt"))[:300]]
+    texts += [p.read_text(errors="replace") for p in sorted((CORPORA / "polnear").rglob("*.txt"))[:100]]
+    texts += [p.read_text(errors="replace") for p in sorted(TBAQ.rglob("*.tml"))[:100]]
+    texts += ["Right now, in recent days, at present; in the future and the past, today or tonight, every Friday, "
+              "each week, weekly, Sept. 3, mid-May, in 1987 and the 2020s, on Christmas Eve, this coming spring, "
+              "next month, for years, in the year-ago period, the current quarter, EACH MONDAY, NOW, Dec 25, May 5, 1998."]
+    assert len(texts) > 400
+    matched = set()
+    for rules, words in [*zip(timex._RULES, timex._RULE_WORDS), (timex._BARE_DURATION, timex._BARE_DURATION_WORDS),
+                         (timex._PERIOD, ("period",))]:
+        for text in texts:
+            for m in rules.finditer(text):
+                assert any(w in m.group(0).lower() for w in words), (rules.pattern[:60], m.group(0))
+                matched.add(rules.pattern)
+    assert len(matched) == len(timex._RULES) + 2  # every rule was exercised

@@ -126,7 +126,25 @@ def _gx_context():
         logging.getLogger(name).setLevel(logging.ERROR)  # GX sets INFO on some of its loggers at import
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    _keep_results_on_disk(context)
     return gx, context, context.data_sources.add_pandas("newsflow")
+
+
+def _keep_results_on_disk(context) -> None:
+    """The context's validation results (what the Data Docs are built from) in files, not in this process's memory:
+    an ephemeral context keeps every result in memory, 250 KB per shard, so a long run's process grew with every
+    shard it validated. The folder lives as long as the process."""
+    import atexit
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="newsflow-gx-results-")
+    atexit.register(shutil.rmtree, folder, True)
+    backend = {"class_name": "TupleFilesystemStoreBackend", "base_directory": folder}
+    context.add_store(RESULTS_STORE, {"class_name": "ValidationResultsStore", "store_backend": backend})
+    context.validation_results_store_name = RESULTS_STORE
+
+
+RESULTS_STORE = "newsflow_validation_results"
 
 
 @lru_cache(maxsize=None)
@@ -159,6 +177,36 @@ def _forget(result) -> None:
     for key in store.list_keys():
         if key.run_id == run_id and key.expectation_suite_identifier.name == result.suite_name:
             store.remove_key(key)
+
+
+# Longest list kept whole in a result's expectation arguments in the run's report (validation.json).
+MAX_LISTED = 20
+
+
+def _compact(described: dict) -> dict:
+    """A validation result as the run's report keeps it: without the full lists of unexpected values and rows (the
+    failures and the quarantine name them), and with long argument lists (a shard's article ids, the run's
+    quarantined records) shortened to their first `MAX_LISTED` values and their count. Whole, they made every
+    shard's result hundreds of KB, and a long run's report grew with the square of its quarantined records."""
+    for r in described.get("expectations", []):
+        for big in ("unexpected_list", "unexpected_index_list", "unexpected_index_query"):
+            (r.get("result") or {}).pop(big, None)
+        kwargs = r.get("kwargs") or {}
+        for name, value in kwargs.items():
+            if isinstance(value, (list, tuple, set, frozenset)) and len(value) > MAX_LISTED:
+                values = sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
+                kwargs[name] = {"count": len(values), "first": values[:MAX_LISTED]}
+    return described
+
+
+def _forget_metrics() -> None:
+    """Empty the metric cache of the context's execution engine. GX keeps every metric it computed there (values,
+    boolean masks of whole columns) under the batch and the expectation's arguments, only as a fallback for metrics
+    a later validation needs but did not compute; each shard's article ids make new keys, so a long run's process
+    grew by 0.5 MB per shard. A validation computes what it needs, and failures are still found (tested)."""
+    cache = getattr(_gx_context()[2].get_execution_engine(), "_metric_cache", None)
+    if isinstance(cache, dict):
+        cache.clear()
 
 
 class Gate:
@@ -212,14 +260,11 @@ class Gate:
             if not result.success:
                 _forget(result)
                 result = definition.run(**run, result_format=result_format)
+            _forget_metrics()
             report.rows_checked[table] = len(frame)
             report.success = report.success and bool(result.success)
             key = getattr(module, "RECORD_KEY", None)
-            described = result.describe_dict()
-            for r in described.get("expectations", []):  # keep validation.json small: no full unexpected lists
-                for big in ("unexpected_list", "unexpected_index_list", "unexpected_index_query"):
-                    (r.get("result") or {}).pop(big, None)
-            report.results[table] = described
+            report.results[table] = _compact(result.describe_dict())
             for r in result.results:
                 if not r.success:
                     cfg = r.expectation_config

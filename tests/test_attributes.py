@@ -78,8 +78,23 @@ def test_every_token_gets_the_stock_annotations(nlp):
 def test_small_memo_tables_give_the_same_annotations(nlp, monkeypatch):
     """The memo tables are cleared when full: results do not depend on what they held."""
     monkeypatch.setattr(attributes, "MEMO_LIMIT", 5)
+    monkeypatch.setattr(attributes, "WORD_MEMO_LIMIT", 3)
     _, differing = _compare(nlp, EDGE_CASES * 2, FastAttributes(nlp.get_pipe("attribute_ruler"), nlp.get_pipe("lemmatizer")))
     assert differing == 0
+
+
+def test_memo_tables_and_the_lemmatizer_cache_stay_within_the_limit(nlp, monkeypatch):
+    """A worker parses for a whole run: its tables, and spaCy's lemmatizer cache cleared with the lemma table, never
+    hold more than their limits, however many new words come."""
+    monkeypatch.setattr(attributes, "MEMO_LIMIT", 40)
+    monkeypatch.setattr(attributes, "WORD_MEMO_LIMIT", 25)
+    fast = FastAttributes(nlp.get_pipe("attribute_ruler"), nlp.get_pipe("lemmatizer"))
+    fast.lemmatizer.cache.clear()
+    words = [f"word{n}s" for n in range(300)]
+    for start in range(0, len(words), 30):
+        fast(nlp.make_doc(" ".join(words[start : start + 30])))
+        assert len(fast._words) <= 25 and len(fast._lemmas) <= 40 and len(fast.lemmatizer.cache) <= 40
+    assert len(fast._words) > 0
 
 
 def test_speed_up_replaces_the_two_components_in_place():

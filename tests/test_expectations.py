@@ -17,6 +17,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Callable
 
 import pyarrow as pa
@@ -503,3 +504,35 @@ def test_detail_is_computed_only_for_a_failing_table(gate, tmp_path):
     columns = [r for r in stored[True].results if r.expectation_config.type == "expect_column_values_to_be_in_set"]
     assert columns and all("element_count" in r.result and "unexpected_index_list" not in r.result for r in columns)
     assert any("unexpected_index_list" in (r.result or {}) for r in stored[False].results)
+
+
+def test_a_long_run_keeps_no_validation_in_memory(gate):
+    """What a validation leaves behind in this process stays the same however many shards come: GX's metric cache
+    is emptied after each one, and the results the Data Docs are built from are files."""
+    from expectations.gate import RESULTS_STORE, _gx_context
+
+    _, context, source = _gx_context()
+    store = context.validation_results_store
+    assert context.validation_results_store_name == RESULTS_STORE
+    folder = Path(store._store_backend.full_base_directory)
+    for n in range(3):  # each shard validates other article ids: new metric keys every time
+        batch = Batch("mentions", copy.deepcopy(valid_rows()["mentions"]))
+        batch.params = {**batch.params, "article_ids": [*batch.params["article_ids"], f"other-{n}"]}
+        assert validate(gate, batch).success
+        assert source.get_execution_engine()._metric_cache == {}
+    on_disk = list(folder.rglob("*.json"))
+    assert len(on_disk) == len(store.list_keys()) >= 3
+
+
+def test_the_report_shortens_long_argument_lists():
+    from expectations.gate import MAX_LISTED, _compact
+
+    ids = [f"id-{n:03d}" for n in range(50)]
+    described = {"expectations": [
+        {"kwargs": {"column": "article_id", "value_set": ids}, "result": {"unexpected_list": ids, "unexpected_count": 0}},
+        {"kwargs": {"column": "label", "value_set": ["PERSON", "ORG"]}, "result": {}},
+    ]}
+    long, short = _compact(described)["expectations"]
+    assert long["kwargs"]["value_set"] == {"count": 50, "first": ids[:MAX_LISTED]}
+    assert "unexpected_list" not in long["result"] and long["result"]["unexpected_count"] == 0
+    assert short["kwargs"]["value_set"] == ["PERSON", "ORG"]

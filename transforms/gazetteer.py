@@ -8,6 +8,8 @@ from pathlib import Path
 from dataclasses import dataclass
 from functools import lru_cache
 
+from transforms.memo import memo
+
 # Short names news uses where ISO's official name is long ("Russian Federation", "Korea, Republic of").
 COMMON_COUNTRY_NAMES = {
     "RU": "Russia", "KR": "South Korea", "KP": "North Korea", "IR": "Iran", "SY": "Syria", "VE": "Venezuela",
@@ -152,8 +154,8 @@ class Gazetteer:
                     cities[key] = (population, place)
         self.cities = {k: v[1] for k, v in cities.items()}
         self.city_population = {k: v[0] for k, v in cities.items()}
-        # The same names come back article after article (four lookups in five are among the last few thousand).
-        self._cached_place = lru_cache(maxsize=8192)(self._place)
+        # The same names come back article after article (see `transforms.memo` for the bound).
+        self._cached_place = memo(self._place)
 
     def place(self, text: str, min_city_population: int = 0) -> Place | None:
         return self._cached_place(text, min_city_population)

@@ -12,6 +12,8 @@ from cleanco import basename as _cleanco_basename
 from nameparser import HumanName
 from nameparser.config import CONSTANTS
 
+from transforms.memo import memo
+
 # Words an acronym skips ("Organization for Security and Co-operation in Europe" -> OSCE).
 STOP_INITIALS = {"for", "and", "of", "in", "the", "on", "to", "de", "du", "la", "des", "&"}
 _ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,8}$|^[A-Z][A-Z&]{1,7}$")
@@ -27,7 +29,7 @@ def _legal_words() -> frozenset[str]:
     return frozenset(word for _, words in prepare_default_terms() for word in words)
 
 
-@lru_cache(maxsize=8192)
+@memo
 def basename(name: str) -> str:
     """cleanco's name without legal suffix ("Siemens AG" -> "Siemens"); names whose last word is in none of
     cleanco's terms skip it (most names: cleanco tries each of its terms in turn)."""
@@ -74,7 +76,7 @@ def generic_leads() -> frozenset[str]:
     return frozenset(w.lower() for w in lexicon("generic_leads.txt")) | frozenset(DEMONYMS) | english_stop_words()
 
 
-@lru_cache(maxsize=4096)
+@memo
 def org_core(name: str) -> str:
     """ "Acme Holdings PLC" -> "Acme", "Ford Motor Company" -> "Ford", "Apple Inc." -> "Apple": the name without its
     legal suffix (cleanco) and closing descriptive words (lexicon). A core that would be one generic word or a
@@ -100,7 +102,7 @@ def is_acronym(text: str) -> bool:
     return bool(_ACRONYM.match(text))
 
 
-@lru_cache(maxsize=8192)
+@memo
 def initials(name: str) -> str:
     """Capital initials of a name's words, small words skipped: "Federal Aviation Administration" -> "FAA"."""
     words = [w for w in re.split(r"[\s-]+", basename(name) or name) if w and w.lower() not in STOP_INITIALS]
@@ -128,7 +130,7 @@ def expands(acronym: str, name: str, loose: bool = False) -> bool:
 _PLAIN_NAME = re.compile(r"^(?:[A-Z][\w'’-]*\.?\s)+[A-Z][\w'’-]*$")
 
 
-@lru_cache(maxsize=8192)
+@memo
 def surname(name: str) -> str:
     """The family name of a full name, titles, suffixes and particles aside ("Martin Luther King Jr." -> "King",
     "Juan de la Vega" -> "de la Vega"): nameparser's reading. Plain names ("Miguel Costa") take their last word

@@ -23,8 +23,9 @@ import bisect
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
+
+from transforms.memo import memo
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc
@@ -311,7 +312,7 @@ def _normalize(text: str, ctx: _Ctx) -> tuple[str | None, str]:
     return _normalized(text, ctx.a, ctx.tense, ctx.last_quarter, ctx.quarter_talk, ctx.last_date)
 
 
-@lru_cache(maxsize=4096)
+@memo
 def _normalized(text: str, a: date | None, tense: str | None, last_quarter: str | None, quarter_talk: bool,
                 last_date: str | None) -> tuple[str | None, str]:
     ctx = _Ctx(a, tense, last_quarter, quarter_talk, last_date)

@@ -11,6 +11,7 @@ from prefect import flow
 
 from expectations.gate import Gate
 from flows import tasks
+from newsflow import heartbeats
 from newsflow.memory import tune_malloc, use_system_allocator
 from newsflow.nlp import Extractor, warm_extraction
 from newsflow.runner import prestart_for
@@ -18,6 +19,8 @@ from newsflow.settings import Settings
 from newsflow.store import CuratedStore, StoreError
 from transforms.entities import warm_consolidation
 from transforms.runs import RunSummary
+
+heartbeats.install()  # Prefect's flow-run heartbeats without their wait of up to a second at the end of each run
 
 
 def warm_up(settings: Settings, reextract: bool = False) -> None:

@@ -308,7 +308,7 @@ def bench(
     raw: Path = typer.Argument(Path("data/raw"), metavar="RAW", show_default=False, help="Input folder to measure on [default: data/raw]."),
     limit: Optional[int] = typer.Option(None, "--limit", metavar="N", min=1, help="Only the first N articles of RAW (files in run order; a Reuters .sgm or .jsonl file is cut) [default: all]."),
     workers: Optional[int] = typer.Option(None, "--workers", metavar="N", min=0, help=f"NLP worker processes, 0 = automatic {_default('workers')}."),
-    start_server: bool = typer.Option(False, "--start-server", help="Also measure the start-up against a running Prefect server, started for the purpose (done anyway when PREFECT_API_URL is set) [default: off]."),
+    start_server: bool = typer.Option(False, "--start-server", help="Start a Prefect server for the bench (as PREFECT_API_URL set does): the start-up is also measured against it and the pipeline runs against it [default: off: the pipeline starts Prefect's temporary server]."),
     exclude: Optional[list[str]] = typer.Option(None, "--exclude", metavar="PATTERN", help=f"File name pattern to skip (repeatable) {_default('exclude')}."),
     json_path: Optional[Path] = typer.Option(None, "--json", metavar="PATH", help="Also write the figures to this JSON file."),
 ) -> None:

@@ -182,7 +182,7 @@ def prefect_api(warm_up=None):
     updates = {PREFECT_API_URL: _SERVER.wait_ready()}
     if not any(os.environ.get(f"PREFECT_{name}_HEARTBEAT_FREQUENCY") for name in ("FLOWS", "RUNNER")):
         # Heartbeats let a server mark runs whose process died as crashed; this server dies with the process, so
-        # nothing could read them, and Prefect waits up to a second for the heartbeat thread at the end of a run.
+        # nothing could read them.
         updates["flows.heartbeat_frequency"] = None
     _SERVER.warmed()
     with temporary_settings(updates=updates):

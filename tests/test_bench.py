@@ -1,4 +1,4 @@
-"""The benchmark's input and meters, and how a run is cut into shards (no flow run, no model)."""
+"""The benchmark's input and meters, and how a run is cut into shards (no model; one test reads the shared run over the samples)."""
 
 from __future__ import annotations
 
@@ -86,3 +86,21 @@ def test_peak_memory_counts_child_processes(tmp_path):
     assert memory.peak >= alone + 250 * 2**20
     assert memory.peak_anon >= alone_anon + 250 * 2**20  # the child's buffer is anonymous memory
     assert memory.peak_anon < memory.peak  # the libraries' pages are resident but not anonymous
+
+
+def test_the_bare_model_parses_the_english_articles_the_pipeline_publishes(samples_run):
+    """The bench runs the bare model before the pipeline too, on articles built without a flow: they must be the
+    ones the run over the same folder published (ids and texts), or the two speeds are not of the same work."""
+    import duckdb
+
+    from newsflow.bench import english_articles_of
+    from newsflow.settings import Settings
+    from tests.conftest import SAMPLES
+
+    _, out = samples_run
+    published = duckdb.sql(
+        f"SELECT article_id, title, caption, body FROM read_parquet('{out}/articles/**/*.parquet', hive_partitioning = true) "
+        "WHERE language = 'en' ORDER BY article_id"
+    ).fetchall()
+    built = [(a.article_id, a.title, a.caption, a.body) for a in english_articles_of(SAMPLES, Settings())]
+    assert len(built) > 10 and built == published

@@ -118,8 +118,9 @@ _WARM_UP = [("w1", "Anna Berg", "PERSON", ["Anna Berg"]), ("w2", "Berg", "PERSON
 
 
 def warm_consolidation() -> None:
-    """Build what the first `consolidate` in a process loads (the gazetteer of 30,000 places, the name lexicons,
-    cleanco's terms: about a second), in the start-up of a run whose process would otherwise pay it at the end."""
+    """Build what the first `consolidate` in a process loads (the gazetteer's countries, regions and states, the name
+    lexicons, cleanco's terms), in the start-up of a run whose process would otherwise pay it at the end. Cities
+    are never needed here: they stay unbuilt (0.3 s) in a process that does not parse."""
     consolidate(_WARM_UP)
 
 

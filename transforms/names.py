@@ -94,8 +94,7 @@ def org_core(name: str) -> str:
 def _is_country(word: str) -> bool:
     from transforms.gazetteer import gazetteer
 
-    place = gazetteer().place(word)
-    return place is not None and place.kind in ("country", "region", "state")
+    return gazetteer().area(word) is not None
 
 
 def is_acronym(text: str) -> bool:

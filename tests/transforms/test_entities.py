@@ -333,5 +333,6 @@ def test_the_consolidation_warm_up_loads_what_the_first_consolidation_needs():
         cache.cache_clear()
     warm_consolidation()
     assert gazetteer.cache_info().currsize == generic_leads.cache_info().currsize == org_words.cache_info().currsize == 1
+    assert "_city_tables" not in vars(gazetteer()), "consolidation built the 30,000 cities it never looks up"
     # the made-up names reach the surname, the acronym and the country-before-a-closing-word rules
     assert consolidate(_WARM_UP) == {"w1": "w1", "w2": "w1", "w3": "w3", "w4": "w3", "w5": "w5"}

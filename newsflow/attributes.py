@@ -32,7 +32,7 @@ REPLACES = ("attribute_ruler", "lemmatizer")
 _KEY_ATTRS = ("TAG", "LOWER", "DEP", "IS_SPACE")
 # The LOWER value that stands for every word no pattern names or matches: tested like any other value.
 _OTHER_WORD = "\x00other"
-# Memo tables (and spaCy's lemmatizer cache with the lemma table) are cleared when they reach this many keys, so a
+# Memo tables are cleared when they reach this many keys, so a
 # long run's memory stays bounded (results are pure). A lemma costs spaCy's lemmatizer tens of microseconds: at 5,000
 # keys the component took twice as long (6.1 against 2.5-3.2 s over 1,500 Reuters bodies), so that table keeps 30,000.
 MEMO_LIMIT = 30_000
@@ -206,9 +206,11 @@ class FastAttributes:
                 value = lemmatize(token)[0]
                 if len(lemmas) >= MEMO_LIMIT:
                     lemmas.clear()
-                    self.lemmatizer.cache.clear()
                 lemmas[key] = value
             token.lemma_ = value
+        # spaCy's lemmatizer caches each result under the same (orth, pos, morph) key as the lemma table, so its
+        # cache never answers a lookup the table missed: kept, it only doubled the table's memory (7 MB a worker).
+        self.lemmatizer.cache.clear()
 
 
 @Language.factory(NAME)

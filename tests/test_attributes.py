@@ -84,8 +84,8 @@ def test_small_memo_tables_give_the_same_annotations(nlp, monkeypatch):
 
 
 def test_memo_tables_and_the_lemmatizer_cache_stay_within_the_limit(nlp, monkeypatch):
-    """A worker parses for a whole run: its tables, and spaCy's lemmatizer cache cleared with the lemma table, never
-    hold more than their limits, however many new words come."""
+    """A worker parses for a whole run: its tables never hold more than their limits, however many new words come,
+    and spaCy's lemmatizer cache (the lemma table's keys again) is empty after every document."""
     monkeypatch.setattr(attributes, "MEMO_LIMIT", 40)
     monkeypatch.setattr(attributes, "WORD_MEMO_LIMIT", 25)
     fast = FastAttributes(nlp.get_pipe("attribute_ruler"), nlp.get_pipe("lemmatizer"))
@@ -93,8 +93,18 @@ def test_memo_tables_and_the_lemmatizer_cache_stay_within_the_limit(nlp, monkeyp
     words = [f"word{n}s" for n in range(300)]
     for start in range(0, len(words), 30):
         fast(nlp.make_doc(" ".join(words[start : start + 30])))
-        assert len(fast._words) <= 25 and len(fast._lemmas) <= 40 and len(fast.lemmatizer.cache) <= 40
+        assert len(fast._words) <= 25 and len(fast._lemmas) <= 40 and len(fast.lemmatizer.cache) == 0
     assert len(fast._words) > 0
+
+
+def test_the_lemmatizer_caches_under_the_lemma_tables_key(nlp):
+    """Emptying spaCy's lemmatizer cache loses nothing only while it keys results as the lemma table does
+    (orth, POS, morphology): a spaCy release that keys them otherwise must be looked at again."""
+    lemmatizer = nlp.get_pipe("lemmatizer")
+    token = nlp("The ferries were sailing.")[3]
+    lemmatizer.cache.clear()
+    assert lemmatizer.lemmatize(token) == ["sail"]
+    assert list(lemmatizer.cache) == [(token.orth, token.pos, token.morph.key)]
 
 
 def test_speed_up_replaces_the_two_components_in_place():

@@ -6,6 +6,7 @@ import great_expectations as gx
 import pandas as pd
 
 from expectations.mentions import COUNTRY_CODES, LABELS
+from expectations.offsets import rows
 
 TABLE = "entities"
 DERIVED = ["merged_into_root"]
@@ -34,5 +35,5 @@ def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
         frame["merged_into_root"] = True
         return frame
     roots = set(frame.loc[frame["merged_into"].isna(), "entity_id"])
-    frame["merged_into_root"] = [m is None or m != m or (m in roots and m != e) for e, m in zip(frame["entity_id"], frame["merged_into"])]
+    frame["merged_into_root"] = [m is None or m != m or (m in roots and m != e) for e, m in rows(frame, "entity_id", "merged_into")]
     return frame

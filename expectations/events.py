@@ -8,7 +8,7 @@ import great_expectations as gx
 import pandas as pd
 
 from expectations.levels import record_level
-from expectations.offsets import is_slice
+from expectations.offsets import is_slice, rows
 
 TABLE = "events"
 RECORD_KEY = "article_id"
@@ -73,8 +73,7 @@ def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
     texts = context.get("article_texts", {})
     frame["offsets_exact"] = [
         is_slice(texts, aid, f, s, e, t) and is_slice(texts, aid, f, ts, te, tr)
-        for aid, f, s, e, t, ts, te, tr in zip(frame["article_id"], frame["field"], frame["start_char"], frame["end_char"], frame["text"],
-                                               frame["trigger_start_char"], frame["trigger_end_char"], frame["trigger"])
+        for aid, f, s, e, t, ts, te, tr in rows(frame, "article_id", "field", "start_char", "end_char", "text", "trigger_start_char", "trigger_end_char", "trigger")
     ]
     codes = lexicon().codes
     pairs: dict = {}
@@ -82,16 +81,16 @@ def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
         pairs.setdefault((c.root, c.plover), []).append(c)
     frame["cameo_consistent"] = [
         _cameo_consistent(row, codes, pairs)
-        for row in zip(frame["cameo_root"], frame["event_type"], frame["quad_class"], frame["goldstein"], frame["cameo_code"])
+        for row in rows(frame, "cameo_root", "event_type", "quad_class", "goldstein", "cameo_code")
     ]
     published = context.get("published_at", {})
     frame["date_not_after_publication"] = [
         mode != "asserted" or _day(d) is None or _day(published.get(aid)) is None or _day(d) <= _day(published.get(aid))
-        for aid, d, mode in zip(frame["article_id"], frame["event_date"], frame["mode"])
+        for aid, d, mode in rows(frame, "article_id", "event_date", "mode")
     ]
     known = context.get("entity_ids")
     frame["entity_ids_known"] = [
         known is None or all(pd.isna(x) or x in known for x in ids)
-        for ids in zip(frame["actor1_entity_id"], frame["actor2_entity_id"], frame["location_entity_id"])
+        for ids in rows(frame, "actor1_entity_id", "actor2_entity_id", "location_entity_id")
     ]
     return frame

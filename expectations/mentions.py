@@ -7,7 +7,7 @@ import pandas as pd
 import pycountry
 
 from expectations.levels import record_level
-from expectations.offsets import is_slice
+from expectations.offsets import is_slice, rows
 
 TABLE = "mentions"
 RECORD_KEY = "article_id"
@@ -53,7 +53,7 @@ def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
     texts = context.get("article_texts", {})
     frame["offsets_exact"] = [
         is_slice(texts, aid, field, start, end, text)
-        for aid, field, start, end, text in zip(frame["article_id"], frame["field"], frame["start_char"], frame["end_char"], frame["text"])
+        for aid, field, start, end, text in rows(frame, "article_id", "field", "start_char", "end_char", "text")
     ]
     frame["no_overlap"] = no_overlap(frame)
     return frame

@@ -6,7 +6,7 @@ import great_expectations as gx
 import pandas as pd
 
 from expectations.levels import record_level
-from expectations.offsets import is_slice
+from expectations.offsets import is_slice, rows
 
 TABLE = "quotes"
 RECORD_KEY = "article_id"
@@ -40,11 +40,11 @@ def prepare(frame: pd.DataFrame, context: dict) -> pd.DataFrame:
     texts = context.get("article_texts", {})
     frame["offsets_exact"] = [
         is_slice(texts, aid, f, s, e, t)
-        for aid, f, s, e, t in zip(frame["article_id"], frame["field"], frame["start_char"], frame["end_char"], frame["text"])
+        for aid, f, s, e, t in rows(frame, "article_id", "field", "start_char", "end_char", "text")
     ]
     frame["speaker_offsets_exact"] = [
         True if pd.isna(t) and pd.isna(s) else (not pd.isna(s) and not pd.isna(e) and (texts.get((aid, f)) or "")[int(s):int(e)] == t)
-        for aid, f, s, e, t in zip(frame["article_id"], frame["field"], frame["speaker_start_char"], frame["speaker_end_char"], frame["speaker_text"])
+        for aid, f, s, e, t in rows(frame, "article_id", "field", "speaker_start_char", "speaker_end_char", "speaker_text")
     ]
     frame["overlaps_another"] = _overlaps(frame)
     return frame
@@ -54,13 +54,13 @@ def _overlaps(frame: pd.DataFrame) -> list[bool]:
     """True for a quote that shares characters with another quote of the same article field (both are marked)."""
     flags = [False] * len(frame)
     groups: dict = {}
-    for pos, key in enumerate(zip(frame["article_id"], frame["field"])):
+    for pos, key in enumerate(rows(frame, "article_id", "field")):
         groups.setdefault(key, []).append(pos)
     starts, ends = list(frame["start_char"]), list(frame["end_char"])
-    for rows in groups.values():
-        rows.sort(key=lambda p: (starts[p], ends[p]))
+    for members in groups.values():
+        members.sort(key=lambda p: (starts[p], ends[p]))
         reach = None  # the earlier row reaching furthest right
-        for p in rows:
+        for p in members:
             if reach is not None and starts[p] < ends[reach]:
                 flags[p] = flags[reach] = True
             if reach is None or ends[p] > ends[reach]:

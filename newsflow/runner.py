@@ -164,9 +164,9 @@ def prestarted(settings: Settings) -> bool:
 @contextmanager
 def _started(settings: Settings, reextract: bool):
     """The flow, once started: Prefect's temporary server boots in its own process while this one imports Prefect
-    and Great Expectations and loads the model (see `newsflow.startup`); against a running server, where nothing
-    boots, the model loads in a worker process while this one imports. A missing model fails here, before any
-    work."""
+    and Great Expectations (see `newsflow.startup`). The worker processes of a large input start first and load the
+    model beside both; a small input's model loads in a worker beside the imports against a running server, and
+    here, after them, while a server boots (it fits in the boot). A missing model fails here, before any work."""
     from newsflow.startup import prefect_api
 
     flows = []
@@ -174,8 +174,7 @@ def _started(settings: Settings, reextract: bool):
     def warm_up(booting: bool) -> None:
         import importlib
 
-        if not booting:
-            prestart_for(settings, reextract, small_too=True)  # before the imports below: they take seconds
+        prestart_for(settings, reextract, small_too=not booting)  # before the imports below: they take seconds
         pipeline = importlib.import_module("flows.pipeline")
         pipeline.warm_up(settings, reextract)
         flows.append(_flow(reextract, settings))

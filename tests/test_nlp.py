@@ -199,10 +199,10 @@ def test_warm_up_starts_workers_for_a_large_input_and_loads_the_model_for_a_smal
     assert calls == []
 
 
-def test_against_a_running_server_a_small_input_gets_one_worker_before_the_imports(tmp_path, monkeypatch):
+def test_workers_start_before_the_imports_except_for_a_small_input_while_a_server_boots(tmp_path, monkeypatch):
     """With nothing booting to hide it behind, the model loads in one worker process while this process imports
     Prefect and GX; the flow's warm-up then finds the workers and loads no model here. While a temporary server
-    boots, a small input keeps loading the model here (it fits in the boot)."""
+    boots, a small input keeps loading the model here (it fits in the boot), and a large one's workers start first."""
     import types
 
     import newsflow.nlp
@@ -221,9 +221,28 @@ def test_against_a_running_server_a_small_input_gets_one_worker_before_the_impor
     fake = types.SimpleNamespace(warm_up=lambda settings, reextract: calls.append(("pipeline warm-up", runner.prestart_for(settings, reextract))),
                                  newsflow_run="flow")
     monkeypatch.setitem(sys.modules, "flows.pipeline", fake)
-    (tmp_path / "a.txt").write_text("Title\n\nBody.\n")
-    settings = Settings(raw_dir=tmp_path)
-    for booting in (False, True):
+    import importlib
+
+    real_import = importlib.import_module
+    def import_module(name, *args):  # once before the warm-up, once more (a lookup) for the flow object
+        if name == "flows.pipeline":
+            calls.append("imports")
+        return real_import(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", import_module)
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "a.txt").write_text("Title\n\nBody.\n")
+    (tmp_path / "large").mkdir()
+    (tmp_path / "large" / "a.jsonl").write_bytes(b"x" * newsflow.nlp.PRESTART_MIN_BYTES)
+    expected = {
+        ("small", False): [("workers", 1), "imports", ("pipeline warm-up", True), "imports"],
+        ("small", True): ["imports", ("pipeline warm-up", False), "imports"],
+        # a large input's workers load the model from the start, beside the server's boot and the imports: they
+        # had waited for the imports, then loaded it while the first shard was read
+        ("large", False): [("workers", None), "imports", ("pipeline warm-up", True), "imports"],
+        ("large", True): [("workers", None), "imports", ("pipeline warm-up", True), "imports"],
+    }
+    for (size, booting), want in expected.items():
 
         @contextlib.contextmanager
         def api(warm_up, booting=booting):
@@ -232,9 +251,9 @@ def test_against_a_running_server_a_small_input_gets_one_worker_before_the_impor
 
         monkeypatch.setattr("newsflow.startup.prefect_api", api)
         calls.clear()
-        with runner._started(settings, reextract=False) as flow:
+        with runner._started(Settings(raw_dir=tmp_path / size), reextract=False) as flow:
             assert flow == "flow"
-        assert calls == ([("workers", 1), ("pipeline warm-up", True)] if not booting else [("pipeline warm-up", False)])
+        assert calls == want, (size, booting)
 
 
 

@@ -19,10 +19,12 @@ results the Data Docs cannot render.)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -209,6 +211,56 @@ def _forget_metrics() -> None:
         cache.clear()
 
 
+def _normal(value):
+    """`value` with any set sorted, so equal suites give equal JSON in every process (a set iterates in hash-seed order)."""
+    if isinstance(value, (set, frozenset)):
+        return sorted((_normal(v) for v in value), key=str)
+    if isinstance(value, (list, tuple)):
+        return [_normal(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _normal(v) for k, v in value.items()}
+    return value
+
+
+@lru_cache(maxsize=1)
+def _suites_key() -> str:
+    """What the suites' Data Docs pages are rendered from: every expectation of every suite (without the id GX
+    draws anew in each process), GX's version (its templates) and newsflow's."""
+    import great_expectations as gx
+
+    from newsflow import __version__
+
+    suites = [[t, [_normal({k: v for k, v in e.dict().items() if k != "id"}) for e in _validation(t)[0].suite.expectations]] for t in SUITES]
+    text = json.dumps([gx.__version__, __version__, suites], sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _link_pages(pages: Path, target: Path) -> None:
+    """Hard links to the rendered suite pages (a copy where the file system has none): each run's docs stay whole
+    when another run's folder is deleted."""
+    target.mkdir(parents=True, exist_ok=True)
+    for page in pages.iterdir():
+        try:
+            os.link(page, target / page.name)
+        except OSError:
+            shutil.copy2(page, target / page.name)
+
+
+def _keep_pages(rendered: Path, pages: Path) -> None:
+    """Keep a run's rendered suite pages for the next runs under `pages` (written aside, then renamed into place, so
+    a run that reads them never meets a half-written folder; when two runs race, the first one's stay)."""
+    if not rendered.is_dir() or pages.is_dir():
+        return
+    pages.parent.mkdir(parents=True, exist_ok=True)
+    aside = Path(tempfile.mkdtemp(prefix=".suites-", dir=pages.parent))
+    try:
+        for page in rendered.glob("*.html"):
+            shutil.copy2(page, aside / page.name)
+        aside.rename(pages)
+    except OSError:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
 class Gate:
     """The suites of `tables` (all by default), on the process's one ephemeral GX context."""
 
@@ -225,7 +277,9 @@ class Gate:
     def build_data_docs(self, folder: Path) -> Path:
         """Great Expectations Data Docs of every validation this gate ran (a page per table and batch, and the
         suites) under `folder`; returns its index.html. The 4 MB of fonts and images they use are kept once, in
-        `folder`'s parent's parent (OUT/_runs/data_docs_static), shared by every run's docs through a link."""
+        `folder`'s parent's parent (OUT/_runs/data_docs_static), shared by every run's docs through a link. The
+        suites' pages are the same from run to run (0.25 s of rendering): the first run keeps them under
+        OUT/_runs/data_docs_suites/<key of the suites>, and later runs hard-link them and render their validations."""
         folder = Path(folder).absolute()  # GX wants an absolute base directory
         _, context, _ = _gx_context()
         results = context.validation_results_store
@@ -235,7 +289,14 @@ class Gate:
         if "newsflow" in (context.get_config().data_docs_sites or {}):
             context.delete_data_docs_site("newsflow")
         context.add_data_docs_site("newsflow", {"class_name": "SiteBuilder", "store_backend": backend})
-        context.build_data_docs(site_names=["newsflow"])
+        pages = folder.parent.parent / "data_docs_suites" / _suites_key()
+        validated = results.list_keys()
+        if pages.is_dir() and validated:
+            _link_pages(pages, folder / "expectations")
+            context.build_data_docs(site_names=["newsflow"], resource_identifiers=validated)  # the index lists the linked pages
+        else:
+            context.build_data_docs(site_names=["newsflow"])
+            _keep_pages(folder / "expectations", pages)
         shared, static = folder.parent.parent / "data_docs_static", folder / "static"
         if shared.is_dir():
             shutil.rmtree(static)

@@ -524,6 +524,49 @@ def test_a_long_run_keeps_no_validation_in_memory(gate):
     assert len(on_disk) == len(store.list_keys()) >= 3
 
 
+def test_data_docs_render_the_suites_once_and_link_them_in_later_runs(tmp_path, monkeypatch):
+    """The suites' pages are the same from run to run: the first run renders them and keeps a copy beside the shared
+    static files; later runs hard-link that copy and render only their validations. A suite that changes (another
+    key) is rendered anew."""
+    import expectations.gate as G
+
+    def build(run: str) -> Path:
+        gate = Gate()
+        assert validate(gate, Batch("mentions", copy.deepcopy(valid_rows()["mentions"]))).success
+        return gate.build_data_docs(tmp_path / "_runs" / run / "data_docs")
+
+    first = build("r1")
+    cached = tmp_path / "_runs" / "data_docs_suites" / G._suites_key()
+    assert sorted(p.name for p in cached.iterdir()) == sorted(f"{t}.html" for t in SUITES)
+    second = build("r2")
+    html = second.read_text()
+    for table in SUITES:
+        page = second.parent / "expectations" / f"{table}.html"
+        assert page.stat().st_ino == (cached / page.name).stat().st_ino, table  # linked, not rendered
+        assert f"expectations/{table}.html" in html, table
+    assert list((second.parent / "validations" / "mentions").rglob("*.html"))
+    assert (first.parent / "expectations" / "mentions.html").stat().st_ino != (cached / "mentions.html").stat().st_ino
+    monkeypatch.setattr(G, "_suites_key", lambda: "another-suite-version")
+    third = build("r3")
+    assert (third.parent / "expectations" / "mentions.html").stat().st_ino != (cached / "mentions.html").stat().st_ino
+    assert (tmp_path / "_runs" / "data_docs_suites" / "another-suite-version" / "mentions.html").is_file()
+
+
+def test_the_suites_key_is_the_same_in_every_process():
+    """Set-valued arguments (labels, country codes) iterate in hash-seed order; the key sorts them, so every run
+    finds the pages the first one kept."""
+    import os
+    import subprocess
+    import sys
+
+    from expectations.gate import _suites_key
+
+    code = "from expectations.gate import _suites_key; print(_suites_key())"
+    keys = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2")}
+    assert keys == {_suites_key()}
+
+
 def test_the_report_shortens_long_argument_lists():
     from expectations.gate import MAX_LISTED, _compact
 

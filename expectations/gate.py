@@ -123,6 +123,7 @@ def _gx_context():
     from expectations import speedups
 
     speedups.install()
+    speedups.install_template_cache()
 
     for name in ("great_expectations", "great_expectations.data_context.types.base"):
         logging.getLogger(name).setLevel(logging.ERROR)  # GX sets INFO on some of its loggers at import

@@ -484,6 +484,105 @@ def test_gx_speedups_are_in_place_and_return_what_gx_returns(gate):
     assert checked > 100
 
 
+def test_gx_metric_ids_and_type_names_are_what_gx_computes(gate, monkeypatch):
+    """The metric ids GX computes while validating every suite's valid batch and a failing one are the same with
+    `speedups._json_ids` as with GX's own conversion (each call is checked against GX's, on a copy of the same
+    arguments), and the kept type names are GX's."""
+    import enum
+    import json
+    import math
+
+    import numpy as np
+    from great_expectations.core import id_dict
+    from great_expectations.core.id_dict import IDDict
+    from great_expectations.expectations import expectation as gx_expectation
+
+    from expectations import speedups
+
+    gate.warm()
+    assert speedups.install()
+    assert id_dict.convert_to_json_serializable is speedups._json_ids
+    gx_convert = speedups._GX_JSON[0]
+
+    def same(value) -> None:
+        assert json.dumps(speedups._json_ids(copy.deepcopy(value)), sort_keys=True) == json.dumps(gx_convert(copy.deepcopy(value)), sort_keys=True), value
+
+    class Colour(enum.Enum):
+        RED = "red"
+
+    for value in ({"column": "label", "row_condition": None, "value_set": ["A", "B"], "mostly": 1.0},
+                  {"nan": math.nan, 1: (1, 2.5, [True, None]), "nested": {"k": [{"x": -3}]}},
+                  {"numpy": np.int64(3), "float": np.float64(0.1), "enum": Colour.RED, "date": date(2025, 1, 2),
+                   "when": AT, "set": {"b"}, "id_dict": IDDict({"a": 1}), "bytes": b"x"}):
+        same(value)
+
+    checked = []
+
+    def checked_conversion(data):
+        same(data)
+        checked.append(1)
+        return speedups._json_ids(data)
+
+    monkeypatch.setattr(id_dict, "convert_to_json_serializable", checked_conversion)
+    rows = valid_rows()
+    for table in SUITES:
+        if table in rows:
+            validate(gate, Batch(table, copy.deepcopy(rows[table])))
+    bad = Batch("mentions", copy.deepcopy(rows["mentions"]))
+    put(0, label="GEO")(bad)
+    assert not validate(gate, bad).success
+    assert len(checked) > 1000
+
+    cached = gx_expectation.camel_to_snake
+    original = speedups.ORIGINAL["camel_to_snake"]
+    for table in SUITES:
+        for e in _validation_suite(table).expectations:
+            assert cached(type(e).__name__) == original(type(e).__name__) == e.configuration.type
+
+
+def test_pydantic_plain_lists_come_back_as_pydantic_builds_them(gate):
+    """`speedups._get_value` (pydantic v1's, with a copy for plain lists) gives what pydantic's own gives: on plain
+    and mixed sequences, with include and exclude, and on every expectation of every suite and one with a long
+    list, as `dict()` sees them."""
+    import collections
+
+    import great_expectations as gx
+    from pydantic.v1.main import BaseModel
+
+    from expectations import speedups
+
+    gate.warm()
+    assert speedups.install()
+    assert BaseModel.__dict__["_get_value"].__func__ is speedups._get_value
+    original = speedups.ORIGINAL["_get_value"]
+    model = gx.expectations.ExpectColumnValuesToNotBeNull(column="a")
+    Pair = collections.namedtuple("Pair", "x y")
+    values = [["a", 1, 2.5, True, None], ("a", "b"), {"a", "b"}, frozenset({1, 2}), [], [["a"], "b"], ["a", model],
+              [{"k": "v"}], Pair("a", "b"), {"k": ["a", "b"]}, "text", 3, model]
+    for value in values:
+        for include, exclude in ((None, None), ({0}, None), (None, {0})) if not isinstance(value, Pair) else ((None, None),):
+            args = (True, False, include, exclude, False, False, False)
+            fast, slow = speedups._get_value(BaseModel, value, *args), original(BaseModel, value, *args)
+            assert fast == slow and type(fast) is type(slow), (value, include, exclude)
+            if isinstance(value, list):
+                assert fast is not value  # a copy, as pydantic makes
+    long = gx.expectations.ExpectColumnValuesToBeInSet(column="article_id", value_set=[f"a{i}" for i in range(500)] + [None, 1])
+    expectations = [long] + [e for table in SUITES for e in _validation_suite(table).expectations]
+    for e in expectations:
+        try:
+            BaseModel._get_value = classmethod(original)
+            slow = e.dict(exclude_defaults=True)
+        finally:
+            BaseModel._get_value = classmethod(speedups._get_value)
+        assert e.dict(exclude_defaults=True) == slow, e
+
+
+def _validation_suite(table: str):
+    from expectations.gate import _validation
+
+    return _validation(table)[0].suite
+
+
 def test_detail_is_computed_only_for_a_failing_table(gate, tmp_path):
     """A passing table keeps its first, BASIC result (counts and examples, no list of every unexpected row); a
     failing one is validated again in full, and GX's store (what the Data Docs show) keeps that result alone."""
@@ -550,6 +649,41 @@ def test_data_docs_render_the_suites_once_and_link_them_in_later_runs(tmp_path, 
     third = build("r3")
     assert (third.parent / "expectations" / "mentions.html").stat().st_ino != (cached / "mentions.html").stat().st_ino
     assert (tmp_path / "_runs" / "data_docs_suites" / "another-suite-version" / "mentions.html").is_file()
+
+
+def test_data_docs_templates_are_compiled_once_and_kept(tmp_path, monkeypatch):
+    """GX's Data Docs views get jinja's bytecode cache: the first build compiles the templates and keeps them, and a
+    later build (new views, as in a new run) compiles none and still renders every page."""
+    import jinja2
+    from jinja2 import FileSystemBytecodeCache
+
+    from expectations import speedups
+
+    Gate().warm()
+    assert speedups.install_template_cache()
+    (tmp_path / "cache").mkdir()
+    monkeypatch.setattr(speedups, "TEMPLATE_CACHE", [FileSystemBytecodeCache(str(tmp_path / "cache"))])
+    compiled = []
+    real_compile = jinja2.Environment.compile
+
+    def counting_compile(self, *args, **kwargs):
+        compiled.append(1)
+        return real_compile(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting_compile)
+
+    def build(run: str) -> Path:
+        gate = Gate()
+        assert validate(gate, Batch("mentions", copy.deepcopy(valid_rows()["mentions"]))).success
+        return gate.build_data_docs(tmp_path / "_runs" / run / "data_docs")
+
+    build("r1")
+    first = len(compiled)
+    assert first >= 5 and list((tmp_path / "cache").iterdir())
+    second = build("r2")
+    assert len(compiled) == first  # every template came from the cache
+    assert all(f"expectations/{table}.html" in second.read_text() for table in SUITES)
+    assert list((second.parent / "validations" / "mentions").rglob("*.html"))
 
 
 def test_the_suites_key_is_the_same_in_every_process():

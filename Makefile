@@ -14,7 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Byte-compiles newsflow's own modules as pip does an installed package's: an editable install leaves that to the
+# first import, and where Python may not write it (PYTHONDONTWRITEBYTECODE, common in containers; a read-only
+# checkout) every run compiled them again (0.2 s here). Only what changed is compiled again.
 install: $(STAMP)
+	@$(BIN)/python -m compileall -q newsflow transforms expectations flows
 
 run: install
 	$(BIN)/newsflow run $(RAW) --curated $(OUT)

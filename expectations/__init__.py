@@ -6,31 +6,60 @@ module imports GX, so this runs before GX is imported anywhere in newsflow.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
+import types
+
+
+class _Deferred(types.ModuleType):
+    """Stands in sys.modules for a module until its first use. An `import` of it elsewhere reads only its `__spec__`
+    (to see whether it is still being initialised), which it answers without importing; reading or setting any
+    other attribute imports the real module, which then takes its place in sys.modules (and on its parent package)
+    and is what this object reads from for good. (The standard library's `LazyLoader` loads on that `__spec__` read,
+    so a second `import` of a lazily loaded module loads it.)"""
+
+    def __init__(self, name: str, spec) -> None:
+        super().__init__(name)
+        object.__setattr__(self, "_deferred", [spec, None])
+
+    def _real(self):
+        deferred = object.__getattribute__(self, "_deferred")
+        if deferred[1] is None:
+            name = object.__getattribute__(self, "__name__")
+            if sys.modules.get(name) is self:
+                del sys.modules[name]
+            deferred[1] = importlib.import_module(name)  # binds itself on its parent package too
+        return deferred[1]
+
+    def __getattribute__(self, attr: str):
+        if attr == "__spec__" and object.__getattribute__(self, "_deferred")[1] is None:
+            return object.__getattribute__(self, "_deferred")[0]
+        return getattr(_Deferred._real(self), attr)
+
+    def __setattr__(self, attr: str, value) -> None:
+        setattr(_Deferred._real(self), attr, value)
+
 
 def _defer_import(name: str) -> None:
-    """Make `from parent import child` give a module that executes on first attribute use (the standard library's
-    `importlib.util.LazyLoader`). Only for a submodule (a plain `import name` would load it at once)."""
-    import importlib
-    import importlib.util
-    import sys
-
+    """Put a `_Deferred` stand-in for `name` in sys.modules (and, for a submodule, on its parent, which is what
+    `from parent import child` reads), unless it is imported already or not installed."""
     if name in sys.modules:
         return
     parent_name, _, child = name.rpartition(".")
-    parent = importlib.import_module(parent_name)
+    parent = importlib.import_module(parent_name) if parent_name else None
     spec = importlib.util.find_spec(name)
     if spec is None or spec.loader is None:
         return
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    setattr(parent, child, module)
+    sys.modules[name] = stand_in = _Deferred(name, spec)
+    if parent is not None:
+        setattr(parent, child, stand_in)
 
 
-# GX imports scipy.stats (1.5 s here, a fifth of importing GX) for three distribution expectations newsflow never
-# uses: it is loaded when first used instead.
-DEFERRED_IMPORTS = ("scipy.stats",)
+# GX imports scipy.stats (0.8 s here) for three distribution expectations and altair (0.15 s) for charts in the
+# Data Docs of expectations newsflow never uses: each is imported at its first use instead (a test checks neither
+# is imported by validating and building Data Docs, and that both work when used).
+DEFERRED_IMPORTS = ("scipy.stats", "altair")
 
 
 for _name in DEFERRED_IMPORTS:

@@ -448,16 +448,34 @@ def test_builders_output_passes_the_gate(gate):
     assert report.rows_checked == {"articles": 2, "quarantine": 1}
 
 
-def test_gx_loads_without_scipy_stats_until_it_is_used():
-    """Importing the suites defers scipy.stats (GX imports it for expectations newsflow never uses); it still works
-    when something uses it. In a fresh interpreter: this one may have loaded scipy.stats already."""
+def test_gx_validates_and_builds_data_docs_without_scipy_stats_and_altair(tmp_path):
+    """Importing the suites defers scipy.stats and altair (GX imports them for expectations and charts newsflow
+    never uses): a validation and its Data Docs leave both unimported, and both still work when something uses
+    them, through a later `import` or through GX's own reference. In a fresh interpreter: this one may have
+    imported them already."""
+    import pickle
     import subprocess
     import sys
 
-    code = ("import sys, expectations.gate as g; g._gx_context(); loaded = 'scipy.stats._stats_py' in sys.modules; "
-            "import scipy.stats; print(loaded, scipy.stats.norm.cdf(0), 'scipy.stats._stats_py' in sys.modules)")
+    batch = Batch("mentions", copy.deepcopy(valid_rows()["mentions"]))
+    (tmp_path / "batch.pkl").write_bytes(pickle.dumps((batch.arrow(), batch.params, batch.context)))
+    code = f"""
+import pickle, sys
+from pathlib import Path
+from expectations.gate import Gate
+table, params, context = pickle.loads(Path({str(tmp_path / "batch.pkl")!r}).read_bytes())
+gate = Gate()
+assert gate.validate({{"mentions": table}}, params, context).success
+gate.build_data_docs(Path({str(tmp_path)!r}) / "_runs" / "r1" / "data_docs")
+print("scipy.stats._stats_py" in sys.modules, "altair.vegalite" in sys.modules)
+from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl
+print(round(float(kl.stats.entropy([0.5, 0.5])), 4))
+import scipy.stats, altair
+print(scipy.stats.norm.cdf(0), altair.Chart.__name__, "scipy.stats._stats_py" in sys.modules, "altair.vegalite" in sys.modules)
+"""
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["False", "0.5", "True"]
+    assert out == ["False", "False", "0.6931", "0.5", "Chart", "True", "True"]
+    assert (tmp_path / "_runs" / "r1" / "data_docs" / "index.html").is_file()
 
 
 def test_gx_speedups_are_in_place_and_return_what_gx_returns(gate):

@@ -1,12 +1,14 @@
 """One Great Expectations suite per table (see `gate`).
 
-Importing this package first defers what GX imports but newsflow never uses (see DEFERRED_IMPORTS): every suite
+Importing this package first defers what GX imports but newsflow never uses (see DEFERRED_IMPORTS), and hides
+from GX's own import the optional libraries of data sources newsflow never uses (HIDDEN_FROM_GX): every suite
 module imports GX, so this runs before GX is imported anywhere in newsflow.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.abc
 import importlib.util
 import sys
 import types
@@ -64,3 +66,27 @@ DEFERRED_IMPORTS = ("scipy.stats", "altair")
 
 for _name in DEFERRED_IMPORTS:
     _defer_import(_name)
+
+
+class _HiddenFromGX(importlib.abc.MetaPathFinder):
+    """Answers "not installed" to an import of a `HIDDEN_FROM_GX` package made while Great Expectations' own import
+    is running, and stays out of the way otherwise: GX then takes the path it takes when that optional library is
+    not installed (its stand-ins for SQL data sources). A module already imported is not looked up again, so a
+    package someone imported before GX is GX's too; a later `import` of it, by anyone, finds the real package."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] not in HIDDEN_FROM_GX:
+            return None
+        gx = sys.modules.get("great_expectations")
+        if gx is not None and getattr(getattr(gx, "__spec__", None), "_initializing", False):
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden from Great Expectations by newsflow)", name=name)
+        return None
+
+
+# GX imports SQLAlchemy and its dialects (0.5 s here; Prefect installs it for its server) at its own import, for
+# SQL data sources. newsflow validates pandas DataFrames only; a test checks a validation and its Data Docs give the
+# same results with GX seeing SQLAlchemy and without, and that SQLAlchemy still imports afterwards.
+HIDDEN_FROM_GX = frozenset({"sqlalchemy"})
+
+if not any(isinstance(finder, _HiddenFromGX) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _HiddenFromGX())

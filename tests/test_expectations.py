@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -476,6 +477,51 @@ print(scipy.stats.norm.cdf(0), altair.Chart.__name__, "scipy.stats._stats_py" in
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False", "0.6931", "0.5", "Chart", "True", "True"]
     assert (tmp_path / "_runs" / "r1" / "data_docs" / "index.html").is_file()
+
+
+_EVERY_PLANT = """
+import copy, json, sys
+if sys.argv[1] == "seen":
+    import sqlalchemy  # imported before GX: GX takes it, as it would without newsflow's finder
+from expectations.gate import Gate
+from great_expectations.compatibility import sqlalchemy as gx_sqlalchemy
+from tests.test_expectations import PLANTED, TABLES, Batch, valid_rows, validate
+gate, out = Gate(), []
+batches, kinds = [Batch(table, valid_rows()[table]) for table in TABLES], set()
+for key, plants in sorted(PLANTED.items(), key=str):  # one violation of each kind of expectation
+    if key[1] not in kinds:
+        kinds.add(key[1])
+        batches.append(Batch(key[0], copy.deepcopy(valid_rows()[key[0]])))
+        plants[0](batches[-1])
+for batch in batches:
+    report = validate(gate, batch)
+    out.append([report.success, [str(f) for f in report.failures], report.results])
+import sqlalchemy  # importable after GX either way
+print(type(gx_sqlalchemy.sqlalchemy).__name__, sqlalchemy.__name__)
+print(json.dumps(out, default=str, sort_keys=True))
+"""
+
+
+def test_gx_gives_the_same_results_whether_it_saw_sqlalchemy_or_not():
+    """GX's own import does not see SQLAlchemy (expectations.HIDDEN_FROM_GX: 0.5 s of start-up for SQL data sources
+    newsflow never uses). Every table's valid batch and a planted violation of every kind of expectation give the
+    same results, failures and compact GX results whether GX saw SQLAlchemy or not, and SQLAlchemy imports
+    afterwards. In fresh interpreters: this one imported GX already."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    runs = {}
+    for mode in ("hidden", "seen"):
+        done = subprocess.run([sys.executable, "-c", _EVERY_PLANT, mode], capture_output=True, text=True, cwd=root)
+        assert done.returncode == 0, done.stderr[-3000:]
+        runs[mode] = done.stdout.splitlines()
+    assert runs["hidden"][0] == "NotImported sqlalchemy"  # GX took its path for SQLAlchemy not installed
+    assert runs["seen"][0] == "module sqlalchemy"
+    hidden, seen = (json.loads(runs[mode][1]) for mode in ("hidden", "seen"))
+    kinds = {key[1] for key in PLANTED}
+    assert len(hidden) == len(TABLES) + len(kinds) and sum(not success for success, _, _ in hidden) == len(kinds) > 10
+    assert hidden == seen
 
 
 def test_gx_speedups_are_in_place_and_return_what_gx_returns(gate):

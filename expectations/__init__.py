@@ -83,9 +83,9 @@ class _HiddenFromGX(importlib.abc.MetaPathFinder):
         return None
 
 
-# GX imports SQLAlchemy and its dialects (0.5 s here; Prefect installs it for its server) at its own import, for
-# SQL data sources. newsflow validates pandas DataFrames only; a test checks a validation and its Data Docs give the
-# same results with GX seeing SQLAlchemy and without, and that SQLAlchemy still imports afterwards.
+# GX imports SQLAlchemy and its dialects (0.5 s here; installed for Prefect's server and duckdb-engine) at its own
+# import, for SQL data sources. newsflow validates pandas DataFrames only; a test checks that every suite gives the
+# same results, failures included, with GX seeing SQLAlchemy and without, and that SQLAlchemy still imports after.
 HIDDEN_FROM_GX = frozenset({"sqlalchemy"})
 
 if not any(isinstance(finder, _HiddenFromGX) for finder in sys.meta_path):

@@ -167,20 +167,26 @@ def _started(settings: Settings, reextract: bool):
     and Great Expectations (see `newsflow.startup`). The worker processes of a large input start first and load the
     model beside both; a small input's model loads in a worker beside the imports against a running server, and
     here, after them, while a server boots (it fits in the boot). A missing model fails here, before any work."""
-    from newsflow.startup import prefect_api
+    from newsflow.startup import collector_paused, prefect_api
 
+    if os.environ.get("PREFECT_API_URL"):
+        # A configured server boots nothing: the workers start now, before Prefect's own import (1.5 s here), so a
+        # small input's model is loaded by the time this process is ready for its first shard.
+        prestart_for(settings, reextract, small_too=True)
     flows = []
+    with collector_paused() as resume_collector:
 
-    def warm_up(booting: bool) -> None:
-        import importlib
+        def warm_up(booting: bool) -> None:
+            import importlib
 
-        prestart_for(settings, reextract, small_too=not booting)  # before the imports below: they take seconds
-        pipeline = importlib.import_module("flows.pipeline")
-        pipeline.warm_up(settings, reextract)
-        flows.append(_flow(reextract, settings))
+            prestart_for(settings, reextract, small_too=not booting)  # before the imports below: they take seconds
+            pipeline = importlib.import_module("flows.pipeline")
+            pipeline.warm_up(settings, reextract)
+            flows.append(_flow(reextract, settings))
+            resume_collector()  # the run's own work with the collector on
 
-    with prefect_api(warm_up):
-        yield flows[0]
+        with prefect_api(warm_up):
+            yield flows[0]
 
 
 def run_pipeline(settings: Settings, console: Console | None = None, total_files: int | None = None, reextract: bool = False):

@@ -201,8 +201,11 @@ def test_warm_up_starts_workers_for_a_large_input_and_loads_the_model_for_a_smal
 
 def test_workers_start_before_the_imports_except_for_a_small_input_while_a_server_boots(tmp_path, monkeypatch):
     """With nothing booting to hide it behind, the model loads in one worker process while this process imports
-    Prefect and GX; the flow's warm-up then finds the workers and loads no model here. While a temporary server
-    boots, a small input keeps loading the model here (it fits in the boot), and a large one's workers start first."""
+    Prefect and GX; the flow's warm-up then finds the workers and loads no model here. With PREFECT_API_URL set the
+    workers start before Prefect is even imported. While a temporary server boots, a small input keeps loading the
+    model here (it fits in the boot), and a large one's workers start first. The garbage collector is off during
+    the warm-up's imports and on again for the flow."""
+    import gc
     import types
 
     import newsflow.nlp
@@ -218,7 +221,7 @@ def test_workers_start_before_the_imports_except_for_a_small_input_while_a_serve
 
     monkeypatch.setattr(newsflow.nlp, "prestart_workers", prestart_workers)
     monkeypatch.setattr(runner, "prestarted", lambda settings: any(c[0] == "workers" for c in calls))
-    fake = types.SimpleNamespace(warm_up=lambda settings, reextract: calls.append(("pipeline warm-up", runner.prestart_for(settings, reextract))),
+    fake = types.SimpleNamespace(warm_up=lambda settings, reextract: calls.append(("pipeline warm-up", runner.prestart_for(settings, reextract), gc.isenabled())),
                                  newsflow_run="flow")
     monkeypatch.setitem(sys.modules, "flows.pipeline", fake)
     import importlib
@@ -234,26 +237,34 @@ def test_workers_start_before_the_imports_except_for_a_small_input_while_a_serve
     (tmp_path / "small" / "a.txt").write_text("Title\n\nBody.\n")
     (tmp_path / "large").mkdir()
     (tmp_path / "large" / "a.jsonl").write_bytes(b"x" * newsflow.nlp.PRESTART_MIN_BYTES)
-    expected = {
-        ("small", False): [("workers", 1), "imports", ("pipeline warm-up", True), "imports"],
-        ("small", True): ["imports", ("pipeline warm-up", False), "imports"],
+    expected = {  # (input, server booting, PREFECT_API_URL set)
+        ("small", False, False): ["prefect", ("workers", 1), "imports", ("pipeline warm-up", True, False), "imports"],
+        ("small", False, True): [("workers", 1), "prefect", "imports", ("pipeline warm-up", True, False), "imports"],
+        ("small", True, False): ["prefect", "imports", ("pipeline warm-up", False, False), "imports"],
         # a large input's workers load the model from the start, beside the server's boot and the imports: they
         # had waited for the imports, then loaded it while the first shard was read
-        ("large", False): [("workers", None), "imports", ("pipeline warm-up", True), "imports"],
-        ("large", True): [("workers", None), "imports", ("pipeline warm-up", True), "imports"],
+        ("large", False, False): ["prefect", ("workers", None), "imports", ("pipeline warm-up", True, False), "imports"],
+        ("large", False, True): [("workers", None), "prefect", "imports", ("pipeline warm-up", True, False), "imports"],
+        ("large", True, False): ["prefect", ("workers", None), "imports", ("pipeline warm-up", True, False), "imports"],
     }
-    for (size, booting), want in expected.items():
+    for (size, booting, api_url), want in expected.items():
 
         @contextlib.contextmanager
         def api(warm_up, booting=booting):
+            calls.append("prefect")  # where Prefect's settings are imported
             warm_up(booting)
             yield None
 
         monkeypatch.setattr("newsflow.startup.prefect_api", api)
+        if api_url:
+            monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:1/api")
+        else:
+            monkeypatch.delenv("PREFECT_API_URL", raising=False)
         calls.clear()
+        assert gc.isenabled()
         with runner._started(Settings(raw_dir=tmp_path / size), reextract=False) as flow:
-            assert flow == "flow"
-        assert calls == want, (size, booting)
+            assert flow == "flow" and gc.isenabled()
+        assert calls == want, (size, booting, api_url)
 
 
 

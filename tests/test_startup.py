@@ -96,3 +96,35 @@ def test_the_temporary_server_sends_no_telemetry_unless_asked(monkeypatch, user,
         monkeypatch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", user)
     startup.TemporaryServer().start()
     assert started[0]["PREFECT_SERVER_ANALYTICS_ENABLED"] == expected
+
+
+def test_the_collector_is_paused_for_the_imports_and_resumed_frozen():
+    """`collector_paused`: off inside, on again after `resume` (called once or more) with what was alive frozen, on
+    again after an error before `resume`, and left as it was when it was already off."""
+    import gc
+
+    from newsflow.startup import collector_paused
+
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    try:
+        with collector_paused() as resume:
+            assert not gc.isenabled()
+            kept = [object() for _ in range(1000)]
+            resume()
+            resume()
+            assert gc.isenabled() and gc.get_freeze_count() >= frozen + len(kept)
+        assert gc.isenabled()
+        with pytest.raises(RuntimeError):
+            with collector_paused():
+                assert not gc.isenabled()
+                raise RuntimeError("warm-up failed")
+        assert gc.isenabled()
+        gc.disable()
+        with collector_paused() as resume:
+            resume()
+            assert not gc.isenabled()  # someone else turned it off: theirs to turn on
+        gc.enable()
+    finally:
+        gc.enable()
+        gc.unfreeze()  # the test's objects back to the collector's care

@@ -126,7 +126,7 @@ def run(
     try:
         with CuratedStore(settings.curated_dir).lock():  # refuse at once, not after the flow's start-up
             pass
-        summary = run_pipeline(settings, console=err, total_files=len(scan.files))
+        summary = run_pipeline(settings, console=err, total_files=len(scan.files), pause_collector=True)  # this process runs one flow
     except (StoreError, ModelNotInstalled, StartupError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)

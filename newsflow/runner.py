@@ -6,6 +6,7 @@ anywhere else (CI logs, `make run | tee`) plain lines, at least one every `HEART
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 import os
@@ -162,11 +163,12 @@ def prestarted(settings: Settings) -> bool:
 
 
 @contextmanager
-def _started(settings: Settings, reextract: bool):
+def _started(settings: Settings, reextract: bool, pause_collector: bool = False):
     """The flow, once started: Prefect's temporary server boots in its own process while this one imports Prefect
     and Great Expectations (see `newsflow.startup`). The worker processes of a large input start first and load the
     model beside both; a small input's model loads in a worker beside the imports against a running server, and
-    here, after them, while a server boots (it fits in the boot). A missing model fails here, before any work."""
+    here, after them, while a server boots (it fits in the boot). A missing model fails here, before any work.
+    `pause_collector`: see `run_pipeline`."""
     from newsflow.startup import collector_paused, prefect_api
 
     if os.environ.get("PREFECT_API_URL"):
@@ -174,7 +176,7 @@ def _started(settings: Settings, reextract: bool):
         # small input's model is loaded by the time this process is ready for its first shard.
         prestart_for(settings, reextract, small_too=True)
     flows = []
-    with collector_paused() as resume_collector:
+    with collector_paused() if pause_collector else contextlib.nullcontext(lambda: None) as resume_collector:
 
         def warm_up(booting: bool) -> None:
             import importlib
@@ -189,24 +191,28 @@ def _started(settings: Settings, reextract: bool):
             yield flows[0]
 
 
-def run_pipeline(settings: Settings, console: Console | None = None, total_files: int | None = None, reextract: bool = False):
+def run_pipeline(settings: Settings, console: Console | None = None, total_files: int | None = None, reextract: bool = False,
+                 pause_collector: bool = False):
     """Run the flow (or the re-extraction flow); `total_files` (from `scan_raw`) gives the bar its total before the
-    first shard is in. Progress moves with the articles extracted inside a shard."""
+    first shard is in. Progress moves with the articles extracted inside a shard. `pause_collector`: a process that
+    runs this one flow (`newsflow run`) skips garbage collection during the start-up and freezes what is alive after
+    it (`newsflow.startup.collector_paused`); a process that goes on (tests, the bench) must not: what it holds then
+    (an open DuckDB connection in a cycle, say) would never be collected."""
     console = console or Console(stderr=True)
     unit = "articles" if reextract else "files"
     if not settings.progress:
-        with _started(settings, reextract) as flow:
+        with _started(settings, reextract, pause_collector) as flow:
             return flow(settings)
     if console.is_terminal:
-        return _run_with_bar(settings, console, total_files, reextract, unit)
-    return _run_with_lines(settings, console, total_files, reextract, unit)
+        return _run_with_bar(settings, console, total_files, reextract, unit, pause_collector)
+    return _run_with_lines(settings, console, total_files, reextract, unit, pause_collector)
 
 
-def _run_with_bar(settings: Settings, console: Console, total_files: int | None, reextract: bool, unit: str):
+def _run_with_bar(settings: Settings, console: Console, total_files: int | None, reextract: bool, unit: str, pause_collector: bool = False):
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as bar:
         job = bar.add_task(_stage(None, total_files, short=True), total=total_files)
-        with _started(settings, reextract) as flow:
+        with _started(settings, reextract, pause_collector) as flow:
             bar.update(job, description=_stage(0, total_files, short=True))
 
             def on_progress(done: float, total: int, shard: tuple[int, int] | None = None) -> None:
@@ -255,8 +261,8 @@ class _Lines:
         self._stop.set()
 
 
-def _run_with_lines(settings: Settings, console: Console, total_files: int | None, reextract: bool, unit: str):
-    with _Lines(console, total_files, unit) as lines, _started(settings, reextract) as flow:
+def _run_with_lines(settings: Settings, console: Console, total_files: int | None, reextract: bool, unit: str, pause_collector: bool = False):
+    with _Lines(console, total_files, unit) as lines, _started(settings, reextract, pause_collector) as flow:
         lines.stage = _stage(0, total_files)
         lines.say(force=True)
         return flow(settings, on_progress=lines.on_progress)

@@ -203,8 +203,8 @@ def test_workers_start_before_the_imports_except_for_a_small_input_while_a_serve
     """With nothing booting to hide it behind, the model loads in one worker process while this process imports
     Prefect and GX; the flow's warm-up then finds the workers and loads no model here. With PREFECT_API_URL set the
     workers start before Prefect is even imported. While a temporary server boots, a small input keeps loading the
-    model here (it fits in the boot), and a large one's workers start first. The garbage collector is off during
-    the warm-up's imports and on again for the flow."""
+    model here (it fits in the boot), and a large one's workers start first. With `pause_collector` (`newsflow run`)
+    the garbage collector is off during the warm-up's imports and on again for the flow; without, it stays on."""
     import gc
     import types
 
@@ -262,9 +262,13 @@ def test_workers_start_before_the_imports_except_for_a_small_input_while_a_serve
             monkeypatch.delenv("PREFECT_API_URL", raising=False)
         calls.clear()
         assert gc.isenabled()
-        with runner._started(Settings(raw_dir=tmp_path / size), reextract=False) as flow:
+        with runner._started(Settings(raw_dir=tmp_path / size), reextract=False, pause_collector=True) as flow:
             assert flow == "flow" and gc.isenabled()
         assert calls == want, (size, booting, api_url)
+    calls.clear()
+    with runner._started(Settings(raw_dir=tmp_path / "small"), reextract=False) as flow:  # a process that goes on
+        assert flow == "flow"
+    assert [c[2] for c in calls if isinstance(c, tuple) and c[0] == "pipeline warm-up"] == [True]  # the collector stayed on
 
 
 

@@ -169,7 +169,7 @@ def raw_folder(tmp_path):
 
 
 def test_failed_run_says_nothing_was_published_instead_of_row_counts(raw_folder, tmp_path, monkeypatch):
-    monkeypatch.setattr(runner, "run_pipeline", lambda settings, console=None, total_files=None: _summary(False))
+    monkeypatch.setattr(runner, "run_pipeline", lambda settings, console=None, total_files=None, pause_collector=False: _summary(False))
     result = invoke(app, ["run", str(raw_folder), "--curated", str(tmp_path / "out")])
     text = _flat(result.output)
     assert result.exit_code == 1
@@ -182,15 +182,15 @@ def test_failed_run_says_nothing_was_published_instead_of_row_counts(raw_folder,
 def test_published_run_shows_counts_and_the_exclude_patterns_in_force(raw_folder, tmp_path, monkeypatch):
     seen = {}
 
-    def fake(settings, console=None, total_files=None):
-        seen["total"], seen["exclude"] = total_files, settings.exclude
+    def fake(settings, console=None, total_files=None, pause_collector=False):
+        seen["total"], seen["exclude"], seen["pause"] = total_files, settings.exclude, pause_collector
         return _summary(True)
 
     monkeypatch.setattr(runner, "run_pipeline", fake)
     result = invoke(app, ["run", str(raw_folder), "--curated", str(tmp_path / "out"), "--exclude", "*.bak", "--exclude", "[dD]raft_*"])
     text = _flat(result.output)
     assert result.exit_code == 0
-    assert seen == {"total": 1, "exclude": ("*.bak", "[dD]raft_*")}
+    assert seen == {"total": 1, "exclude": ("*.bak", "[dD]raft_*"), "pause": True}  # the command's process runs one flow
     assert "files excluded (*.bak, [dD]raft_*)" in text and "README" not in text
     assert "rows in articles" in text and "published to" in text
     assert re.search(r"seconds in the flow\W+1\.5\b", text)
@@ -199,7 +199,7 @@ def test_published_run_shows_counts_and_the_exclude_patterns_in_force(raw_folder
 
 def test_a_run_whose_new_files_all_went_to_quarantine_warns(raw_folder, tmp_path, monkeypatch):
     summary = _summary(True, articles_written=0, mentions_written=0, quarantined=2, quarantine_reasons={"empty_file": 2})
-    monkeypatch.setattr(runner, "run_pipeline", lambda settings, console=None, total_files=None: summary)
+    monkeypatch.setattr(runner, "run_pipeline", lambda settings, console=None, total_files=None, pause_collector=False: summary)
     result = invoke(app, ["run", str(raw_folder), "--curated", str(tmp_path / "out")])
     assert result.exit_code == 0
     assert "no new file gave an article" in _flat(result.output)

@@ -188,9 +188,7 @@ def load_published_state(store: CuratedStore, run_id: str, started_at: datetime,
 
 def _index_articles(state: RunState, keys: pa.Table, quarantine_keys) -> None:
     """The run's view of what is published: content hashes, first article per body, quarantined inputs."""
-    state.index = ArticleIndex(content=set(keys.column("content_sha256").to_pylist()))
-    for aid, bsha in zip(keys.column("article_id").to_pylist(), keys.column("body_sha256").to_pylist()):
-        state.index.bodies.setdefault(bsha, aid)
+    state.index = ArticleIndex.of(zip(keys.column("content_sha256").to_pylist(), keys.column("body_sha256").to_pylist()))
     state.quarantined_keys, state.quarantined_files = set(), set()
     for path, record, _sha in quarantine_keys:
         state.note_quarantined(path, record)
@@ -453,17 +451,21 @@ def run_shards(files: list[RawFile], plan: ReadPlan, state: RunState, settings: 
     shards = [planned[n] for n in work]
     window = in_flight(settings)
     local = settings.task_runner == "default"  # progress inside a shard only where the callback lives
+    # Shards read ahead, for task runners that read on other workers. With the default runner a shard is read when
+    # its turn comes (under a second, while the workers parse the shard before it): read ahead, two shards sat parsed
+    # in this process through every validation, which a run of two shards never holds (memory grew with the corpus).
+    ahead = 0 if local else window
 
     def read(shard: list[RawFile]):
         to_read = {f.rel_path: plan.to_read[f.rel_path] for f in shard if f.rel_path in plan.to_read}
         return read_parse_shard.submit(Path(settings.raw_dir).absolute(), shard, to_read, state.started_at, settings.day_first, max_bytes)
 
-    reading = deque(read(shard) for shard in shards[:window])
+    reading = deque(read(shard) for shard in shards[:ahead])
     extracting: deque = deque()
     for n, shard in enumerate(shards):
-        got = reading.popleft().result()
-        if n + window < len(shards):
-            reading.append(read(shards[n + window]))
+        got = (reading.popleft() if ahead else read(shard)).result()
+        if ahead and n + ahead < len(shards):
+            reading.append(read(shards[n + ahead]))
         state.add_seconds(got.seconds)
         if on_progress:
             on_progress(offsets[work[n]], len(files), (n + 1, len(shards)))

@@ -2,7 +2,7 @@
 
   start-up     a run over one small file in a fresh process (`newsflow run`), without a Prefect server configured
                and, when PREFECT_API_URL is set (or --start-server), against a running one: the fixed cost, the
-               median of three runs each (one run's wall time wanders by a second or more here);
+               median of five runs each (one run's wall time wanders by a second or more here);
   pipeline     the whole flow over RAW (or its first --limit articles) in this process, start-up included, against
                the running server when there is one (as a scheduled run finds it), else with Prefect's temporary
                server, with the wall seconds of each stage and the peak memory of the process tree (workers and
@@ -146,7 +146,9 @@ def running_server() -> tuple[subprocess.Popen, str]:
     raise RuntimeError("`prefect server start` did not answer within 180 s")
 
 
-STARTUP_RUNS = 3
+# One run's wall time wanders between 4.3 and 6.5 s here against a running server (the same code, minutes apart):
+# the median of five is steadier than the median of three, for about 30 s more.
+STARTUP_RUNS = 5
 
 
 def _median_runs(one: Path, out: Path, api_url: str | None) -> list[float]:

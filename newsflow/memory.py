@@ -73,10 +73,15 @@ def use_system_allocator() -> None:
     pa.set_memory_pool(pa.system_memory_pool())
 
 
+def trim_heap() -> None:
+    """glibc's `malloc_trim`: the free pages inside the heap go back to the system (nothing where there is none)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def release_free_memory() -> None:
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+    trim_heap()

@@ -76,8 +76,9 @@ def test_every_token_gets_the_stock_annotations(nlp):
 
 
 def test_small_memo_tables_give_the_same_annotations(nlp, monkeypatch):
-    """The memo tables are cleared when full: results do not depend on what they held."""
+    """The memo tables are cleared or pruned when full: results do not depend on what they held."""
     monkeypatch.setattr(attributes, "MEMO_LIMIT", 5)
+    monkeypatch.setattr(attributes, "LEMMA_LIMIT", 4)
     monkeypatch.setattr(attributes, "WORD_MEMO_LIMIT", 3)
     _, differing = _compare(nlp, EDGE_CASES * 2, FastAttributes(nlp.get_pipe("attribute_ruler"), nlp.get_pipe("lemmatizer")))
     assert differing == 0
@@ -87,6 +88,7 @@ def test_memo_tables_and_the_lemmatizer_cache_stay_within_the_limit(nlp, monkeyp
     """A worker parses for a whole run: its tables never hold more than their limits, however many new words come,
     and spaCy's lemmatizer cache (the lemma table's keys again) is empty after every document."""
     monkeypatch.setattr(attributes, "MEMO_LIMIT", 40)
+    monkeypatch.setattr(attributes, "LEMMA_LIMIT", 40)
     monkeypatch.setattr(attributes, "WORD_MEMO_LIMIT", 25)
     fast = FastAttributes(nlp.get_pipe("attribute_ruler"), nlp.get_pipe("lemmatizer"))
     fast.lemmatizer.cache.clear()
@@ -94,7 +96,37 @@ def test_memo_tables_and_the_lemmatizer_cache_stay_within_the_limit(nlp, monkeyp
     for start in range(0, len(words), 30):
         fast(nlp.make_doc(" ".join(words[start : start + 30])))
         assert len(fast._words) <= 25 and len(fast._lemmas) <= 40 and len(fast.lemmatizer.cache) == 0
+        assert len(fast._lemmas_hit) <= 40
     assert len(fast._words) > 0
+
+
+def test_a_full_lemma_table_keeps_the_keys_looked_up_again(nlp, monkeypatch):
+    """When the lemma table fills, the keys met again since it last filled stay (the frequent words), the rest go;
+    when they are half of it or more, it starts empty."""
+    monkeypatch.setattr(attributes, "LEMMA_LIMIT", 6)
+    fast = FastAttributes(nlp.get_pipe("attribute_ruler"), nlp.get_pipe("lemmatizer"))
+    keys = lambda text: {attributes.lemma_key(t.orth, t.pos, t.morph.key) for t in nlp.make_doc(text)}
+    fast(nlp.make_doc("ships ports ships tides rivers lakes seas"))
+    assert set(fast._lemmas) == keys("ships ports tides rivers lakes seas") and fast._lemmas_hit == keys("ships")
+    doc = fast(nlp.make_doc("canals ships ports"))  # a seventh key: only "ships" was met again
+    assert set(fast._lemmas) == keys("canals ships ports") and fast._lemmas_hit == keys("ships")
+    assert [fast._lemmas[attributes.lemma_key(t.orth, t.pos, t.morph.key)] for t in doc] == [t.lemma_ for t in doc]
+    fast(nlp.make_doc("canals bays gulfs coves"))  # full again; ships and canals were met again
+    fast(nlp.make_doc("docks"))
+    assert set(fast._lemmas) == keys("ships canals docks")
+    fast(nlp.make_doc("ships canals docks reefs bays capes"))  # three of six met again: too many to keep
+    fast(nlp.make_doc("piers"))
+    assert set(fast._lemmas) == keys("piers")
+
+
+def test_lemma_keys_are_distinct_for_distinct_tokens():
+    """The key packs ORTH, MORPH and POS into one integer without overlap, and refuses what would overlap."""
+    top = (1 << 64) - 1
+    triples = {(o, p, m) for o in (0, 1, top, 1 << 63) for p in (0, 1, 100, 255) for m in (0, 1, top, 1 << 63)}
+    assert len({attributes.lemma_key(*t) for t in triples}) == len(triples)
+    for bad in ((1, 256, 0), (1, -1, 0), (1, 0, 1 << 64)):
+        with pytest.raises(ValueError):
+            attributes.lemma_key(*bad)
 
 
 def test_the_lemmatizer_caches_under_the_lemma_tables_key(nlp):

@@ -777,3 +777,19 @@ def test_the_report_shortens_long_argument_lists():
     assert long["kwargs"]["value_set"] == {"count": 50, "first": ids[:MAX_LISTED]}
     assert "unexpected_list" not in long["result"] and long["result"]["unexpected_count"] == 0
     assert short["kwargs"]["value_set"] == ["PERSON", "ORG"]
+
+
+def test_a_runs_report_keeps_each_batch_as_text_and_writes_what_the_batches_gave(gate):
+    """A run's report holds one result per table and shard for `validation.json`: kept as JSON text (a shard's
+    results as Python objects took 160 KB), and written out as the results themselves, in batch order."""
+    from expectations.gate import GateReport
+
+    run = GateReport()
+    batches = [validate(gate, Batch("mentions", copy.deepcopy(valid_rows()["mentions"]))) for _ in range(2)]
+    for n, report in enumerate(batches):
+        run.merge(report, f"shard {n + 1}")
+    assert all(isinstance(r, str) for r in run.batch_results["mentions"]) and run.results == {}
+    written = json.loads(run.to_json())
+    expected = [json.loads(json.dumps({"batch": f"shard {n + 1}", **r.results["mentions"]}, default=str)) for n, r in enumerate(batches)]
+    assert written["results"] == {"mentions": expected}
+    assert written["rows_checked"] == {"mentions": 2 * len(valid_rows()["mentions"])} and written["success"] is True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import pyarrow as pa
@@ -27,12 +27,38 @@ def article_id_for(content_sha: str) -> str:
     return content_sha[:20]
 
 
-@dataclass
 class ArticleIndex:
-    """What earlier shards and runs already published: content hashes (exact duplicates) and body hashes."""
+    """What earlier shards and runs already published: content hashes (exact duplicates) and, per body hash, the
+    first article with that body.
 
-    content: set[str] = field(default_factory=set)
-    bodies: dict[str, str] = field(default_factory=dict)  # body sha -> article_id of its first article
+    It holds one entry per article of the run and of the curated folder, so it is the one piece of a run's memory
+    that grows with the corpus. The hashes are kept as integers: a hex digest costs 113 bytes as a string and 60 as
+    an int, and an article's entry about 185 bytes instead of 350 (tracemalloc over 17,000 entries).
+    """
+
+    def __init__(self) -> None:
+        self._content: set[int] = set()
+        self._bodies: dict[int, int] = {}  # body sha -> content sha of its first article
+
+    @classmethod
+    def of(cls, articles: list[tuple[str, str]]) -> "ArticleIndex":
+        """The index of (content_sha256, body_sha256) pairs, in the order they were published."""
+        index = cls()
+        for content, body in articles:
+            index.add(content, body)
+        return index
+
+    def __contains__(self, content_sha: str) -> bool:
+        return int(content_sha, 16) in self._content
+
+    def __len__(self) -> int:
+        return len(self._content)
+
+    def add(self, content_sha: str, body_sha: str) -> str:
+        """Index an article; the article_id of the first article with its body (its own when it is the first)."""
+        content = int(content_sha, 16)
+        self._content.add(content)
+        return article_id_for(f"{self._bodies.setdefault(int(body_sha, 16), content):064x}")
 
 
 @dataclass
@@ -51,12 +77,11 @@ def build_articles(records: list[RawArticle], index: ArticleIndex, run_id: str, 
     for rec in sorted(records, key=lambda r: (r.source_path, r.source_record)):
         csha = content_sha256(rec.title, rec.body)
         aid = article_id_for(csha)
-        if csha in index.content:
+        if csha in index:
             duplicates.append((rec, aid))
             continue
-        index.content.add(csha)
         bsha = body_sha256(rec.body)
-        duplicate_of = index.bodies.setdefault(bsha, aid)
+        duplicate_of = index.add(csha, bsha)
         language = rec.language or detect_language(f"{rec.title}\n{rec.body}", default_language)
         values = {
             "article_id": aid,

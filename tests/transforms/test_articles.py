@@ -65,6 +65,19 @@ def test_same_body_new_title_is_kept_and_points_to_its_twin():
     assert a.column("duplicate_of")[0].as_py() is None
 
 
+def test_an_index_rebuilt_from_published_hashes_settles_duplicates_as_the_one_that_published_them():
+    body = "The central bank raised its main rate by a quarter point on Thursday."
+    index = ArticleIndex()
+    first = build_articles([rec("a.txt", "Bank raises rates", body), rec("b.txt", "Other", "Another body.")], index, "r", AT).table
+    published = list(zip(first.column("content_sha256").to_pylist(), first.column("body_sha256").to_pylist()))
+    rebuilt = ArticleIndex.of(published)
+    assert len(rebuilt) == len(index) == 2
+    later = build_articles([rec("c.txt", "Bank raises rates", body), rec("d.txt", "Rates up again", body)], rebuilt, "r2", AT)
+    assert [d[0].source_path for d in later.duplicates] == ["c.txt"]  # same title and body: an exact duplicate
+    assert later.table.column("duplicate_of").to_pylist() == [first.column("article_id")[0].as_py()]
+    assert recipe_sha(f"Rates up again\n\n{body}") in rebuilt and recipe_sha("never seen") not in rebuilt
+
+
 def test_language_from_record_or_detected_and_flat_authors():
     rows = build_articles(
         [

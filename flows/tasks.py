@@ -317,9 +317,17 @@ def extract_rows(articles: pa.Table, extractor: Extractor, run_id: str, on_progr
         done += n
         on_progress(done, len(english))
 
-    results = extractor.extract(english, on_done if on_progress else None)
-    tables = build_extraction_tables(results)
-    ids = [r.article_id for r in results]
+    # Rows are built chunk by chunk as the workers return them: as Python objects (a record per mention, quote and
+    # event) results take three times the memory of their tables (4.2 MB against 1.4 MB for 300 Reuters articles),
+    # about 12 MB for a whole shard of the heaviest Reuters file.
+    parts: dict[str, list[pa.Table]] = {}
+    ids: list[str] = []
+    for results in extractor.extract_chunks(english, on_done if on_progress else None):
+        for name, table in build_extraction_tables(results).items():
+            parts.setdefault(name, []).append(table)
+        ids.extend(r.article_id for r in results)
+        del results
+    tables = {name: pa.concat_tables(chunks).combine_chunks() for name, chunks in parts.items()} if parts else build_extraction_tables([])
     tables[STATE_EXTRACTION] = pa.table(
         {"article_id": ids, "model_name": [extractor.model_name] * len(ids), "extraction_version": [EXTRACTION_VERSION] * len(ids), "run_id": [run_id] * len(ids)},
         schema=EXTRACTION_SCHEMA,

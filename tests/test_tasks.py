@@ -131,3 +131,19 @@ def test_extraction_rows_built_chunk_by_chunk_are_the_rows_of_the_whole_shard():
         assert tables[name].equals(expected[name]), name
     assert tables["mentions"].num_rows > 0 and tables["quotes"].num_rows > 0
     assert tables[STATE_EXTRACTION].column("article_id").to_pylist() == [t.article_id for t in texts]
+
+
+def test_a_batch_is_checked_against_the_quarantined_records_of_its_own_files_only():
+    """Only a batch's own files can be its articles' sources, so only their quarantined records and files go into
+    its validation; the run's list grows shard after shard and must not (a path may hold '#')."""
+    from flows.tasks import quarantined_for
+
+    state = RunState("r", datetime.now(timezone.utc), prior=None, index=ArticleIndex())
+    for path, record in [("a.jsonl", 3), ("a.jsonl", 0), ("b#1.jsonl", 2), ("c.txt", None), ("d.jsonl", 1), ("b#1.jsonl", None)]:
+        state.note_quarantined(path, record)
+    assert quarantined_for(state, {"a.jsonl", "b#1.jsonl"}) == {
+        "quarantined_keys": ["a.jsonl#0", "a.jsonl#3", "b#1.jsonl#2", "b#1.jsonl#None"],
+        "quarantined_files": ["b#1.jsonl"],
+    }
+    assert quarantined_for(state, {"c.txt"}) == {"quarantined_keys": ["c.txt#None"], "quarantined_files": ["c.txt"]}
+    assert quarantined_for(state, {"e.txt"}) == {"quarantined_keys": [], "quarantined_files": []}

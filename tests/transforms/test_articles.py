@@ -102,3 +102,26 @@ def test_partition_by_published_month():
         AT,
     ).table
     assert with_partition(t).column("published_month").to_pylist() == ["2021-12", "unknown"]
+
+
+def test_the_index_keeps_digests_that_end_in_zero_bytes_whole_and_merges_its_buffer_without_loss(monkeypatch):
+    """Digests are kept as fixed-width bytes, which NumPy reads back without their trailing zero bytes: a hash
+    ending in zeros must still be found, and must still give its own article id. Entries merged in mid-shard
+    (`FLUSH_AT`) are found as they were before the merge."""
+    monkeypatch.setattr(ArticleIndex, "FLUSH_AT", 3)
+    # contents and bodies ending in zero bytes, and so do their first ten bytes (the article id)
+    zeros = [f"{n:02x}" + "ab" * 7 + "00" * 2 + "cd" * 12 + "00" * 10 for n in range(8)]
+    assert all(len(c) == 64 and c[:20].endswith("0000") for c in zeros)
+    index = ArticleIndex()
+    firsts = [index.add(c, c) for c in zeros]
+    assert firsts == [c[:20] for c in zeros]  # each body new: the article is its own first
+    index.flush()
+    assert len(index) == 8 and all(c in index for c in zeros)
+    assert ("ff" * 22 + "00" * 10) not in index and zeros[0][:-2] + "01" not in index
+    # a second article with the body of each: points to the first, whether that one sits merged or buffered
+    assert [index.add(c[:2] + "ee" + c[4:], c) for c in zeros] == firsts
+    index.add(zeros[0], zeros[0])  # adding a known content again changes nothing
+    index.flush()
+    assert len(index) == 16
+    rebuilt = ArticleIndex.of([(c, c) for c in zeros] + [(c[:2] + "ee" + c[4:], c) for c in zeros])
+    assert len(rebuilt) == 16 and [rebuilt.add(c[:2] + "dd" + c[4:], c) for c in zeros] == firsts

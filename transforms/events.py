@@ -279,13 +279,13 @@ class _Field:
 def article_events(docs: dict, texts: dict, mentions: list, published_at: datetime | None) -> list[Event]:
     """Events of one article. `docs` and `texts` by field (the Docs may be of a re-cased copy of the same length;
     offsets and text come from `texts`); `mentions` are the article's resolved `Mention`s."""
-    from transforms.mentions import mention_entity_id
+    from transforms.mentions import mention_entity_id, model_text
 
     lex = lexicon()
     published = published_at.date() if isinstance(published_at, datetime) else published_at
     out: list[Event] = []
     for field, doc in docs.items():
-        text = texts.get(field) or (doc.text if doc is not None else "")
+        text = texts.get(field) or (model_text(doc) if doc is not None else "")
         if doc is None or not text:
             continue
         f = _Field(field, doc, text, mentions)

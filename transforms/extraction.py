@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from transforms.events import Event, article_events, build_events
-from transforms.mentions import FIELDS, ArticleText, Mention, article_mentions, build_mentions, case_for_ner
+from transforms.mentions import FIELDS, MODEL_TEXT, ArticleText, Mention, article_mentions, build_mentions, case_for_ner
 from transforms.quotes import Quote, article_quotes, build_quotes
 
 # Bumped whenever a rule change alters extraction rows: articles extracted under another version are stale and
@@ -63,14 +63,25 @@ def field_texts(articles: list[ArticleText]) -> list[tuple[str, tuple[int, str, 
 
 def parse_fields(nlp, articles: list[ArticleText], batch_size: int = 64) -> list[dict]:
     """Docs by field for each article, each field parsed once (lines in capitals re-cased for the model); long
-    fields in pieces, joined back into one Doc whose text is the field's."""
+    fields in pieces, joined back into one Doc whose text is the field's. Each Doc carries the text it was parsed
+    from (`model_text`), which the extractors read instead of `Doc.text`."""
     from spacy.tokens import Doc
 
     texts = field_texts(articles)
     parts: list[dict] = [{} for _ in articles]
     for doc, (i, f, _k) in nlp.pipe(texts, as_tuples=True, batch_size=batch_size):
         parts[i].setdefault(f, []).append(doc)
-    return [{f: ds[0] if len(ds) == 1 else Doc.from_docs(ds, ensure_whitespace=False) for f, ds in p.items()} for p in parts]
+    parsed: dict[tuple[int, str], list[str]] = {}
+    for piece, (i, f, _k) in texts:
+        parsed.setdefault((i, f), []).append(piece)
+    out = []
+    for i, p in enumerate(parts):
+        docs = {}
+        for f, ds in p.items():
+            docs[f] = doc = ds[0] if len(ds) == 1 else Doc.from_docs(ds, ensure_whitespace=False)
+            doc.user_data[MODEL_TEXT] = "".join(parsed[(i, f)])
+        out.append(docs)
+    return out
 
 
 def extract_article(article: ArticleText, docs: dict) -> ArticleExtraction:

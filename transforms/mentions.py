@@ -101,11 +101,22 @@ def mention_entity_id(m: Mention) -> str | None:
     return entity_id(m.canonical or m.text, m.label)
 
 
+# Where `parse_fields` keeps, on each Doc, the text it parsed: `Doc.text` is rebuilt from every token on each
+# access (a Token object per token: about 3% of the extraction rules' time over Reuters).
+MODEL_TEXT = "newsflow.model_text"
+
+
+def model_text(doc) -> str:
+    """The text `doc` was parsed from (the same as `doc.text`), without rebuilding it when `parse_fields` kept it."""
+    text = doc.user_data.get(MODEL_TEXT)
+    return doc.text if text is None else text
+
+
 def article_mentions(docs: dict, anchor: datetime | date | None, originals: dict | None = None) -> list[Mention]:
     """Mentions of one article from its Docs by field ({'title': Doc, 'caption': Doc, 'body': Doc}); `originals`
     holds the field texts when the Docs were made from a re-cased copy (`case_for_ner`)."""
     raw: list[Mention] = []
-    model_texts = {f: doc.text for f, doc in docs.items() if doc is not None}  # Doc.text is rebuilt on each access
+    model_texts = {f: model_text(doc) for f, doc in docs.items() if doc is not None}
     texts = {f: (originals or {}).get(f) or model_texts[f] for f in model_texts}
     starts = {f: [s.start_char for s in docs[f].sents] for f in model_texts}
     for field in FIELDS:

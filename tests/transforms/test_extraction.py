@@ -40,6 +40,24 @@ def test_a_body_longer_than_the_model_accepts_is_parsed_in_pieces(nlp, monkeypat
     assert len([m for m in mentions if m.text == "Valencia"]) == 40
 
 
+def test_each_doc_keeps_the_text_it_was_parsed_from(nlp, monkeypatch):
+    """The extractors read `model_text` instead of rebuilding `Doc.text`: it must be that text exactly, for a field
+    parsed whole, one parsed in pieces, and a title re-cased for the model."""
+    import transforms.extraction as extraction
+    from transforms.mentions import MODEL_TEXT, model_text
+
+    body = "Maria Lopez, the mayor of Valencia, opened the new tram line on Tuesday.\n\n" * 12
+    articles = [ArticleText("a", "CITY OPENS TRAM LINE", "A caption.", body, None), ArticleText("b", None, None, "Short one.", None)]
+    monkeypatch.setattr(extraction, "PIECE_CHARS", 300)
+    docs = extraction.parse_fields(nlp, articles)
+    assert [sorted(d) for d in docs] == [["body", "caption", "title"], ["body"]]
+    for d in docs:
+        for doc in d.values():
+            assert MODEL_TEXT in doc.user_data and model_text(doc) == doc.text
+    assert docs[0]["body"].text == body and docs[0]["title"].text != "CITY OPENS TRAM LINE"  # pieces joined; re-cased
+    assert model_text(nlp("Made by hand.")) == "Made by hand."  # a Doc parse_fields did not make: its own text
+
+
 def test_an_article_before_a_line_break_leaves_one_mention_per_span(nlp):
     """Regression (Reuters-21578 gave a duplicate mention_id): the model's span "the\nName" kept the line break,
     the acronym rule then found the name twice before "(ACRONYM)" and added the acronym twice."""

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 RAW    ?= data/raw
 OUT    ?= data/curated
 
-.PHONY: install run test eval bench dictionary clean
+.PHONY: install run test eval bench bench-memory dictionary clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ BENCH_RAW   ?= ../shared/corpora/reuters21578
 BENCH_LIMIT ?= 5000
 bench: install
 	$(BIN)/newsflow bench $(BENCH_RAW) --limit $(BENCH_LIMIT) --exclude '*.txt' --exclude '*.dtd' --exclude '*.md'
+
+# Memory against corpus size: a fresh `newsflow run` over the first 2,000, 5,000 and 10,000 Reuters articles and all
+# of them (about 15 minutes here), the peak memory of each run's processes.
+bench-memory: install
+	$(BIN)/newsflow bench $(BENCH_RAW) --exclude '*.txt' --exclude '*.dtd' --exclude '*.md' \
+	  --memory-at 2000 --memory-at 5000 --memory-at 10000 --memory-at all
 
 dictionary: install
 	$(BIN)/newsflow dictionary --write README.md

@@ -13,6 +13,11 @@
                minute to the next, and a single bare run after the pipeline put the same code's ratio anywhere from
                0.69 to 0.98; two runs around it measure the model at the speed the pipeline ran at, and their
                difference, printed, says how far the figure can be trusted.
+
+`newsflow bench RAW --memory-at N [--memory-at M ...]` measures memory against corpus size instead: for each size
+(the first N articles, or `all`) one `newsflow run` in a fresh process, as a user runs it, and the peak memory of
+its process tree (the run's process, its NLP workers and its temporary Prefect server), with each one's share at
+the peak. A long run's memory should stay level: these figures show whether it does.
 """
 
 from __future__ import annotations
@@ -73,7 +78,29 @@ def limited_copy(raw: Path, exclude: tuple[str, ...], limit: int, dest: Path) ->
     return count
 
 
-class PeakMemory:
+class _Sampler:
+    """Calls `sample()` on entry and then every `interval` seconds on a thread, until the block ends."""
+
+    interval: float
+    _stop: threading.Event
+
+    def sample(self):
+        raise NotImplementedError
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self):
+        self.sample()
+        threading.Thread(target=self._loop, name=f"newsflow-bench-{type(self).__name__}", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+
+
+class PeakMemory(_Sampler):
     """Peak memory of this process and all its descendants (NLP workers, Prefect's server), sampled: resident
     (`peak`), and anonymous (`peak_anon`: resident minus file-backed and shared pages, where the system reports
     them). The kernel may drop a process's cold file-backed pages (libraries, model files) at any time, and some
@@ -102,17 +129,112 @@ class PeakMemory:
         self.peak_anon = max(self.peak_anon, anon)
         return total
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.sample()
 
-    def __enter__(self) -> "PeakMemory":
-        self.sample()
-        threading.Thread(target=self._loop, name="newsflow-bench-memory", daemon=True).start()
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
+def process_role(cmdline: list[str]) -> str:
+    """What a process of a `newsflow run` tree is, from its command line: "server" (Prefect's, a uvicorn app),
+    "worker" (an NLP worker, spawned by multiprocessing) or "other" (multiprocessing's resource tracker)."""
+    cmd = " ".join(cmdline)
+    if "resource_tracker" in cmd:
+        return "other"
+    if "uvicorn" in cmd or ("prefect" in cmd and "server" in cmd):
+        return "server"
+    if "multiprocessing" in cmd:
+        return "worker"
+    return "other"
+
+
+class TreeMemory(_Sampler):
+    """Peak anonymous memory (`RssAnon`: resident minus file-backed and shared pages) of one process and its
+    descendants, sampled, with what each process held at that peak: the root ("run"), each worker, the server.
+    Also the peak resident size of the tree."""
+
+    def __init__(self, pid: int, interval: float = 0.2):
+        self.pid, self.interval = pid, interval
+        self.peak_anon, self.peak_rss, self.at_peak = 0, 0, {"run": 0, "workers": [], "server": 0, "other": 0}
+        self._roles: dict[int, str] = {}
+        self._stop = threading.Event()
+
+    def sample(self) -> None:
+        import psutil
+
+        try:
+            root = psutil.Process(self.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:  # the run has ended
+            return
+        now = {"run": 0, "workers": [], "server": 0, "other": 0}
+        rss = 0
+        for proc in procs:
+            try:
+                info = proc.memory_info()
+                if proc.pid not in self._roles:
+                    self._roles[proc.pid] = "run" if proc.pid == self.pid else process_role(proc.cmdline())
+            except psutil.Error:
+                continue
+            anon, role = info.rss - getattr(info, "shared", 0), self._roles[proc.pid]
+            rss += info.rss
+            if role == "worker":
+                now["workers"].append(anon)
+            else:
+                now[role] += anon
+        total = now["run"] + sum(now["workers"]) + now["server"] + now["other"]
+        self.peak_rss = max(self.peak_rss, rss)
+        if total > self.peak_anon:
+            self.peak_anon, self.at_peak = total, {**now, "workers": sorted(now["workers"])}
+
+
+
+def measured_run(raw: Path, out: Path, settings: Settings, api_url: str | None) -> dict:
+    """One `newsflow run` over `raw` in a fresh process (the settings' exclude patterns and workers), its wall
+    seconds, articles written and the peak memory of its process tree (`TreeMemory`)."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    command = [sys.executable, "-m", "newsflow.cli", "run", str(raw), "--curated", str(out), "--no-progress", "--workers", str(settings.workers)]
+    for pattern in settings.exclude:
+        command += ["--exclude", pattern]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with TreeMemory(process.pid) as memory:
+        _, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"`newsflow run` over {raw} failed ({process.returncode}): {stderr[-2000:]}")
+    articles = duckdb.sql(f"SELECT count(*) FROM read_parquet('{out}/articles/**/*.parquet', hive_partitioning = true)").fetchall()[0][0]
+    mb = lambda b: round(b / 2**20, 1)  # noqa: E731
+    peak = memory.at_peak
+    return {"articles": articles, "seconds": seconds, "peak_anon_mb": mb(memory.peak_anon), "peak_rss_mb": mb(memory.peak_rss),
+            "run_mb": mb(peak["run"]), "workers_mb": [mb(w) for w in peak["workers"]], "server_mb": mb(peak["server"]), "other_mb": mb(peak["other"])}
+
+
+def memory_by_size(settings: Settings, console: Console, sizes: list[int | None], start_server: bool = False) -> dict:
+    """`measured_run` over the first N articles of RAW for each N of `sizes` (None: all of RAW), in that order."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp_name, prefect_server(start_server) as api_url:
+        tmp = Path(tmp_name)
+        for n in sizes:
+            raw = settings.raw_dir
+            if n:
+                raw = tmp / f"raw-{n}"
+                limited_copy(settings.raw_dir, settings.exclude, n, raw)
+            console.print(f"measuring a run over {'all of RAW' if n is None else f'the first {n:,} articles'} ...")
+            rows.append({"size": "all" if n is None else n, **measured_run(raw, tmp / "out", settings, api_url)})
+            shutil.rmtree(tmp / "out", ignore_errors=True)
+            if n:
+                shutil.rmtree(raw, ignore_errors=True)
+    figures = {"memory_by_size": rows, "prefect": "a running server (not counted)" if api_url else "each run's temporary server"}
+    table = Table(title=f"newsflow bench: peak memory against corpus size, {settings.raw_dir}")
+    for col in ("articles", "seconds", "peak anonymous MB", "run / workers / server", "peak resident MB"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        workers = "/".join(f"{w:.0f}" for w in r["workers_mb"]) or "-"
+        size = "all" if r["size"] == "all" else f"first {r['size']:,}"
+        table.add_row(f"{r['articles']:,} ({size})", f"{r['seconds']:.0f}", f"{r['peak_anon_mb']:,.0f}",
+                      f"{r['run_mb']:.0f} / {workers} / {r['server_mb']:.0f}", f"{r['peak_rss_mb']:,.0f}")
+    console.print(table)
+    console.print(f"each size is one `newsflow run` in a fresh process; Prefect: {figures['prefect']}")
+    return figures
 
 
 def one_file_run(one: Path, out: Path, api_url: str | None) -> float:

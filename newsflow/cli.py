@@ -311,18 +311,35 @@ def bench(
     start_server: bool = typer.Option(False, "--start-server", help="Start a Prefect server for the bench (as PREFECT_API_URL set does): the start-up is also measured against it and the pipeline runs against it [default: off: the pipeline starts Prefect's temporary server]."),
     exclude: Optional[list[str]] = typer.Option(None, "--exclude", metavar="PATTERN", help=f"File name pattern to skip (repeatable) {_default('exclude')}."),
     json_path: Optional[Path] = typer.Option(None, "--json", metavar="PATH", help="Also write the figures to this JSON file."),
+    memory_at: Optional[list[str]] = typer.Option(None, "--memory-at", metavar="N", help="Measure memory against corpus size instead (repeatable): one `newsflow run` in a fresh process over the first N articles of RAW (or `all`), and the peak memory of its process tree, for each N in order."),
 ) -> None:
     """The whole pipeline beside bare nlp.pipe (same texts, model and processes): articles/s, words/s, their ratio,
-    seconds per stage, the one-file start-up and peak memory."""
+    seconds per stage, the one-file start-up and peak memory. With --memory-at: peak memory against corpus size."""
     import json
 
     from newsflow.bench import bench as run_bench
+    from newsflow.bench import memory_by_size
 
     if not raw.is_dir():
         err.print(f"[red]error:[/red] raw folder {raw} does not exist or is not a folder")
         raise typer.Exit(2)
+    sizes = []
+    for value in memory_at or ():
+        if value.strip().lower() == "all":
+            sizes.append(None)
+        elif value.strip().isdigit() and int(value) > 0:
+            sizes.append(int(value))
+        else:
+            err.print(f"[red]error:[/red] --memory-at takes a number of articles or `all`, not {value!r}")
+            raise typer.Exit(2)
+    if sizes and limit:
+        err.print("[red]error:[/red] --limit and --memory-at do not go together: --memory-at gives the sizes")
+        raise typer.Exit(2)
     settings = Settings.from_env(raw_dir=raw, workers=workers, exclude=tuple(exclude) if exclude else None)
-    figures = run_bench(settings, console, limit=limit, start_server=start_server)
+    if sizes:
+        figures = memory_by_size(settings, console, sizes, start_server=start_server)
+    else:
+        figures = run_bench(settings, console, limit=limit, start_server=start_server)
     if json_path:
         json_path.write_text(json.dumps(figures, indent=1))
 

@@ -104,3 +104,63 @@ def test_the_bare_model_parses_the_english_articles_the_pipeline_publishes(sampl
     ).fetchall()
     built = [(a.article_id, a.title, a.caption, a.body) for a in english_articles_of(SAMPLES, Settings())]
     assert len(built) > 10 and built == published
+
+
+def test_process_roles_in_a_run_tree():
+    from newsflow.bench import process_role
+
+    python = "/x/.venv/bin/python"
+    assert process_role([python, "-m", "uvicorn", "--app-dir", "/x", "--factory", "prefect.server.api.server:create_app"]) == "server"
+    assert process_role([python, "-m", "prefect", "server", "start", "--port", "4200"]) == "server"
+    assert process_role([python, "-c", "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=5, pipe_handle=7)", "--multiprocessing-fork"]) == "worker"
+    assert process_role([python, "-c", "from multiprocessing.resource_tracker import main;main(4)"]) == "other"
+    assert process_role([python, "-m", "something.else"]) == "other"
+
+
+HOLDER = """
+import multiprocessing, sys, time
+
+def hold():
+    b = bytearray(200 * 2**20)
+    b[::4096] = b"x" * len(b[::4096])
+    time.sleep(2)
+
+if __name__ == "__main__":
+    p = multiprocessing.get_context("spawn").Process(target=hold)
+    p.start()
+    p.join()
+    sys.exit(p.exitcode)
+"""
+
+
+def test_tree_memory_gives_each_process_its_share_at_the_peak(tmp_path):
+    from newsflow.bench import TreeMemory
+
+    script = tmp_path / "holder.py"
+    script.write_text(HOLDER)
+    process = subprocess.Popen([sys.executable, str(script)])
+    with TreeMemory(process.pid, interval=0.05) as memory:
+        assert process.wait(timeout=60) == 0
+    workers = memory.at_peak["workers"]
+    assert len(workers) == 1 and workers[0] >= 200 * 2**20  # the spawned child's buffer, counted as a worker's
+    assert 0 < memory.at_peak["run"] < 100 * 2**20  # the parent holds no buffer
+    assert memory.peak_anon >= memory.at_peak["run"] + workers[0] and memory.peak_rss > memory.peak_anon
+
+
+def test_a_measured_run_counts_the_run_and_not_a_running_server(tmp_path, prefect_harness):
+    """One `newsflow run` in a fresh process against the session's server: its articles and its own memory; the
+    server is not the run's, so it is not counted."""
+    from prefect.settings import PREFECT_API_URL
+
+    from newsflow.bench import measured_run
+    from newsflow.settings import Settings
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(3):
+        (raw / f"a{i}.txt").write_text(f"Ferry strike ends in port {i}\n\nThe ferry crews of port {i} went back to work on Tuesday, the union said.\n")
+    (raw / "notes.md").write_text("excluded by the default patterns")
+    figures = measured_run(raw, tmp_path / "out", Settings(), PREFECT_API_URL.value())
+    assert figures["articles"] == 3
+    assert figures["run_mb"] > 100 and figures["server_mb"] == 0  # the run imports Prefect, GX and spaCy
+    assert figures["peak_anon_mb"] >= figures["run_mb"] and figures["peak_rss_mb"] > figures["peak_anon_mb"]

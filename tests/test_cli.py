@@ -351,3 +351,19 @@ def test_the_command_exits_with_its_code_output_and_exit_handlers_but_without_th
     version = newsflow("--version")
     assert version.returncode == 0 and version.stdout.startswith("newsflow ") and "exit handler ran" in version.stdout
     assert "module teardown ran" not in version.stdout
+
+
+def test_bench_memory_at_takes_sizes_in_order_and_refuses_others(tmp_path, monkeypatch):
+    import newsflow.bench as bench
+
+    calls = []
+    monkeypatch.setattr(bench, "memory_by_size", lambda settings, console, sizes, start_server=False: calls.append(sizes) or {"memory_by_size": []})
+    monkeypatch.setattr(bench, "bench", lambda *a, **k: (_ for _ in ()).throw(AssertionError("the throughput bench must not run")))
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    assert invoke(app, ["bench", str(raw), "--memory-at", "2000", "--memory-at", "all", "--memory-at", "500"]).exit_code == 0
+    assert calls == [[2000, None, 500]]
+    for bad in (["--memory-at", "lots"], ["--memory-at", "0"], ["--memory-at", "100", "--limit", "50"]):
+        result = invoke(app, ["bench", str(raw), *bad])
+        assert result.exit_code == 2 and "error" in result.output, bad
+    assert calls == [[2000, None, 500]]

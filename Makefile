@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 RAW    ?= data/raw
 OUT    ?= data/curated
 
-.PHONY: install run test eval bench bench-memory dictionary clean
+.PHONY: install run test eval bench bench-memory cookbook dictionary clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: install
 bench-memory: install
 	$(BIN)/newsflow bench $(BENCH_RAW) --exclude '*.txt' --exclude '*.dtd' --exclude '*.md' \
 	  --memory-at 2000 --memory-at 5000 --memory-at 10000 --memory-at all
+
+# The README's cookbook queries as written, each with its rows and seconds, on a curated folder (OUT=...: the
+# acceptance figure is on the output of all Reuters-21578 bodies).
+cookbook: install
+	$(BIN)/python -m newsflow.docs README.md Cookbook | $(BIN)/newsflow query --timer --curated $(OUT) -
 
 dictionary: install
 	$(BIN)/newsflow dictionary --write README.md

@@ -263,10 +263,13 @@ def _extraction_version() -> str:
 
 @app.command(cls=_Command)
 def query(
-    sql: str = typer.Argument(..., metavar="SQL", help="SQL over the views articles, mentions, entities, quotes, events, quarantine, runs; several statements separated by `;` print one table each."),
+    sql: str = typer.Argument(..., metavar="SQL", help="SQL over the views articles, mentions, entities, quotes, events, quarantine, runs; several statements separated by `;` print one table each. `-` reads it from standard input."),
     curated: Optional[Path] = typer.Option(None, "--curated", "-o", metavar="OUT", help=f"Curated folder {_default('curated_dir')}."),
+    timer: bool = typer.Option(False, "--timer", help="After each result, print its rows and the seconds the statement took (running it and fetching its rows)."),
 ) -> None:
     """Run SQL against OUT/newsflow.duckdb (read-only) and print each result as a table."""
+    import time
+
     import duckdb
 
     settings = Settings.from_env(curated_dir=curated)
@@ -274,15 +277,27 @@ def query(
     if not db.exists():
         err.print(f"[red]error:[/red] {db} does not exist: run `newsflow run RAW --curated {settings.curated_dir}` first")
         raise typer.Exit(2)
+    if sql == "-":
+        sql = sys.stdin.read()
     con = duckdb.connect(str(db), read_only=True)
     try:
-        for statement in con.extract_statements(sql):
+        statements = con.extract_statements(sql)
+        if not statements:
+            err.print("[red]error:[/red] no SQL statement given")
+            raise typer.Exit(2)
+        for statement in statements:
+            start = time.perf_counter()
             result = con.execute(statement)
-            if result.description:
+            rows = result.fetchall() if result.description else None
+            seconds = time.perf_counter() - start
+            if rows is not None:
                 table = Table(*[d[0] for d in result.description])
-                for row in result.fetchall():
+                for row in rows:
                     table.add_row(*("" if v is None else str(v) for v in row))
                 console.print(table)
+            if timer:
+                counted = "" if rows is None else f"{len(rows):,} row{'s' * (len(rows) != 1)} in "
+                console.print(f"{counted}{seconds:.3f} s")
     except duckdb.Error as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2)

@@ -211,17 +211,35 @@ def test_run_help_lists_the_exit_codes():
         assert code in text
 
 
-def test_query_prints_one_table_per_statement(tmp_path):
+def _curated_with(tmp_path, view_sql: str):
+    """A curated folder whose newsflow.duckdb holds only the view `view_sql` creates."""
     out = tmp_path / "out"
     out.mkdir()
     con = duckdb.connect(str(out / "newsflow.duckdb"))
-    con.execute("CREATE VIEW articles AS SELECT * FROM (VALUES ('a1', 'First headline'), ('a2', 'Second headline')) t(article_id, title)")
+    con.execute(view_sql)
     con.close()
+    return out
+
+
+def test_query_prints_one_table_per_statement(tmp_path):
+    out = _curated_with(tmp_path, "CREATE VIEW articles AS SELECT * FROM (VALUES ('a1', 'First headline'), ('a2', 'Second headline')) t(article_id, title)")
     result = invoke(app, ["query", "--curated", str(out), "SELECT count(*) AS n_articles FROM articles; SELECT max(title) AS last_title FROM articles"])
     assert result.exit_code == 0, result.output
     assert "n_articles" in result.output and "last_title" in result.output and "Second headline" in result.output
     bad = invoke(app, ["query", "--curated", str(out), "SELECT nope FROM articles"])
     assert bad.exit_code == 2 and "error" in bad.output
+
+
+def test_query_reads_standard_input_and_times_each_statement(tmp_path):
+    out = _curated_with(tmp_path, "CREATE VIEW articles AS SELECT * FROM (VALUES ('a1', 2), ('a2', 3), ('a3', 3)) t(article_id, words)")
+    sql = "SELECT words, count(*) AS n FROM articles GROUP BY words ORDER BY words;\nSELECT * FROM articles WHERE words > 5;\nSELECT 'only' AS one;"
+    result = invoke(app, ["query", "--timer", "--curated", str(out), "-"], input=sql)
+    assert result.exit_code == 0, result.output
+    assert re.findall(r"^(\d+ rows?) in \d+\.\d{3} s$", result.output, flags=re.M) == ["2 rows", "0 rows", "1 row"]
+    untimed = invoke(app, ["query", "--curated", str(out), "-"], input=sql)
+    assert untimed.exit_code == 0 and " s\n" not in untimed.output and "only" in untimed.output
+    empty = invoke(app, ["query", "--curated", str(out), "-"], input="  \n")
+    assert empty.exit_code == 2 and "no SQL statement" in empty.output
 
 
 # --- progress (newsflow/runner.py), with a stand-in for the flow ---------------------------------------------------

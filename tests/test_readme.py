@@ -15,7 +15,7 @@ import pyarrow.dataset as ds
 import pytest
 from typer.testing import CliRunner
 
-from newsflow.docs import section
+from newsflow.docs import section, sql_blocks
 from newsflow.schema import dictionary_markdown
 from tests.conftest import REPO
 
@@ -101,9 +101,35 @@ def test_shell_commands_of_the_querying_section_run_as_written(samples_run):
 
 
 def _cookbook() -> list[str]:
-    text = README[README.index("### Cookbook"):]
-    text = text[: text.index("\n## ")]
-    return [s for block in re.findall(r"^```sql\n(.*?)^```", text, flags=re.M | re.S) for s in _statements(block)]
+    return [s for block in sql_blocks(README, "Cookbook") for s in _statements(block)]
+
+
+def test_sql_blocks_are_read_from_their_section_only():
+    document = (
+        "# Tool\n```sql\nSELECT 0;\n```\n## Cookbook: queries\nText.\n```sh\n# a shell comment, not a heading\nls\n```\n"
+        "```sql\nSELECT 1;\n```\n#### A subsection\n```sql\nSELECT 2;\nSELECT 3;\n```\n## Next\n```sql\nSELECT 4;\n```\n"
+    )
+    assert sql_blocks(document, "Cookbook") == ["SELECT 1;\n", "SELECT 2;\nSELECT 3;\n"]
+    assert sql_blocks(document, "Next") == ["SELECT 4;\n"]
+    with pytest.raises(ValueError, match="no heading"):
+        sql_blocks(document, "Missing")
+
+
+@pytest.mark.e2e
+def test_make_cookbook_times_every_cookbook_query_as_written(samples_run):
+    """`make cookbook`: the section's SQL from `python -m newsflow.docs`, piped into `newsflow query --timer -`."""
+    from newsflow.cli import app
+
+    _, out = samples_run
+    recipe = (REPO / "Makefile").read_text().split("\ncookbook:", 1)[1].split("\n\n", 1)[0]
+    assert "-m newsflow.docs README.md Cookbook | $(BIN)/newsflow query --timer --curated $(OUT) -" in recipe
+    sql = subprocess.run([sys.executable, "-m", "newsflow.docs", "README.md", "Cookbook"], cwd=REPO, capture_output=True,
+                         text=True, check=True).stdout
+    result = CliRunner().invoke(app, ["query", "--timer", "--curated", str(out), "-"], input=sql)
+    assert result.exit_code == 0, result.output
+    timings = re.findall(r"^([\d,]+) rows? in (\d+\.\d{3}) s$", result.output, flags=re.M)
+    assert len(timings) == len(_cookbook()) == 4
+    assert all(int(rows.replace(",", "")) > 0 for rows, _ in timings)
 
 
 @pytest.mark.e2e
